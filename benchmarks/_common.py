@@ -1,0 +1,82 @@
+"""Shared pieces of the benchmark scripts: clip loading, the flicker ruler, the method list."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+import tempcons as tc
+from tempcons.metrics import region_similarity, warping_error
+from tempcons.metrics.flicker import clip_flows, lai_visibility
+
+BASELINES = {
+    "ema(0.5)": lambda m: tc.baselines.ema(m, 0.5),
+    "median(3)": lambda m: tc.baselines.temporal_median(m, 3),
+    "mediapipe(0.7)": lambda m: tc.baselines.mediapipe_smoothing(m, 0.7),
+    "modnet_ofd(0.1)": lambda m: tc.baselines.modnet_ofd(m, 0.1),
+}
+LATENCIES = (0, 2, None)
+
+
+def read_sequence(folder: Path, flags: int) -> np.ndarray:
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
+    if not files:
+        raise FileNotFoundError(f"no images in {folder}")
+    images = [cv2.imread(str(p), flags) for p in files]
+    for p, im in zip(files, images):
+        if im is None:
+            raise OSError(f"cannot read {p}")
+    return np.stack(images)
+
+
+@dataclass
+class Ruler:
+    """Flicker and accuracy measured on one clip, with the flow computed once."""
+
+    flow: tuple[np.ndarray, np.ndarray]
+    visibility: np.ndarray
+    truth: np.ndarray
+    truth_flicker: float
+
+    @classmethod
+    def for_clip(cls, frames: np.ndarray, truth: np.ndarray) -> "Ruler":
+        pairs = list(clip_flows(frames, preset="medium", scale=1.0))
+        fw = np.stack([p[0] for p in pairs])
+        bw = np.stack([p[1] for p in pairs])
+        vis = np.stack([lai_visibility(f, b) for f, b in pairs])
+        ruler = cls((fw, bw), vis, truth.astype(bool), 0.0)
+        ruler.truth_flicker = ruler.flicker(truth.astype(bool))
+        return ruler
+
+    def flicker(self, video: np.ndarray) -> float:
+        return warping_error(video, flow=self.flow, visibility=self.visibility,
+                             flow_source="opencv-dis-medium-full").value
+
+    def score(self, out: np.ndarray, soft: bool) -> dict:
+        binary = out > (127 if out.dtype == np.uint8 else 0.5)
+        flick = self.flicker(binary)
+        j = region_similarity(binary[1:-1], self.truth[1:-1]).mean()
+        row = {"flicker": flick, "excess": flick - self.truth_flicker, "J": float(j)}
+        row["soft_flicker"] = self.flicker(out) if soft else float("nan")
+        return row
+
+
+def methods(presets: list[str]):
+    """(name, function(frames, masks) -> masks) for raw, every baseline, every preset x latency."""
+    yield "raw", lambda f, m: m
+    for name, fn in BASELINES.items():
+        yield name, lambda f, m, fn=fn: fn(m)
+    for p in presets:
+        for lat in LATENCIES:
+            tag = "offline" if lat is None else f"lat{lat}"
+            yield f"{p}/{tag}", lambda f, m, p=p, lat=lat: tc.stabilize(f, m, preset=p, latency=lat)
+
+
+def timed(fn, *args):
+    t0 = time.perf_counter()
+    out = fn(*args)
+    return out, time.perf_counter() - t0

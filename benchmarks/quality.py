@@ -1,0 +1,119 @@
+"""Flicker and accuracy of raw masks, the baselines and each preset at latency 0, 2 and offline.
+
+Usage::
+
+    python benchmarks/quality.py DATA_ROOT [--out docs/quality] [--presets realtime balanced quality]
+
+DATA_ROOT holds one folder per clip with ``frames/``, ``gt/`` and one or more ``raw_*/`` input
+folders (the layout of ``../shared/data/real``). Synthetic clips from ``tempcons.synthetic`` are
+always added. Writes ``quality.md``, ``quality.csv`` and one flicker-vs-J scatter PNG per clip
+and input (when matplotlib is installed).
+
+Flicker = Lai et al.'s warping error of the output binarised at 0.5, flow from OpenCV DIS medium
+at full resolution on the input frames; **excess** = flicker minus the ground truth's flicker on
+the same flow. Accuracy = mean J over frames 1..n-2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import Ruler, methods, read_sequence, timed  # noqa: E402
+
+import tempcons as tc  # noqa: E402
+
+
+def clips(root: Path | None, synthetic: int):
+    for seed in range(synthetic):
+        c = tc.synthetic.make_clip(n_frames=60, height=360, width=480, seed=seed)
+        yield f"synthetic{seed}", c.frames, c.truth, {"raw_synthetic_soft": c.masks,
+                                                       "raw_synthetic_binary": c.binary_masks}
+    if root is None:
+        return
+    for d in sorted(p for p in root.iterdir() if (p / "frames").is_dir() and (p / "gt").is_dir()):
+        frames = read_sequence(d / "frames", cv2.IMREAD_COLOR)
+        truth = read_sequence(d / "gt", cv2.IMREAD_GRAYSCALE) > 127
+        inputs = {p.name: read_sequence(p, cv2.IMREAD_GRAYSCALE) for p in sorted(d.glob("raw_*")) if p.is_dir()}
+        yield d.name, frames, truth, inputs
+
+
+def scatter(rows: list[dict], path: Path, title: str) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for r in rows:
+        marker = "o" if "/" in r["method"] else ("s" if r["method"] == "raw" else "^")
+        ax.scatter(r["excess"], r["J"], marker=marker)
+        ax.annotate(r["method"], (r["excess"], r["J"]), fontsize=6)
+    ax.set_xlabel("excess flicker (warping error of binarised output - GT's)")
+    ax.set_ylabel("J")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("data_root", nargs="?", type=Path)
+    ap.add_argument("--out", type=Path, default=Path("docs/quality"))
+    ap.add_argument("--presets", nargs="+", default=["realtime", "balanced", "quality"])
+    ap.add_argument("--synthetic", type=int, default=2, help="number of synthetic clips")
+    ap.add_argument("--clips", nargs="*", help="only these clip names")
+    args = ap.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    all_rows = []
+    for name, frames, truth, inputs in clips(args.data_root, args.synthetic):
+        if args.clips and name not in args.clips:
+            continue
+        ruler = Ruler.for_clip(frames, truth)
+        for inp, masks in inputs.items():
+            soft = masks.dtype != bool and len(np.unique(masks[::10])) > 2
+            rows = []
+            for method, fn in methods(args.presets):
+                out, secs = timed(fn, frames, masks)
+                row = {"clip": name, "input": inp, "method": method, **ruler.score(out, soft),
+                       "seconds": secs, "truth_flicker": ruler.truth_flicker}
+                rows.append(row)
+                print(f"{name:14s} {inp:22s} {method:18s} flicker {row['flicker']:.5f} "
+                      f"excess {row['excess']:+.5f} J {row['J']:.4f}  ({secs:.1f}s)", flush=True)
+            raw = rows[0]
+            for r in rows:
+                r["excess_ratio"] = r["excess"] / raw["excess"] if raw["excess"] > 0 else float("nan")
+                r["dJ"] = r["J"] - raw["J"]
+            scatter(rows, args.out / f"{name}__{inp}.png", f"{name} / {inp}")
+            all_rows.extend(rows)
+    write_tables(all_rows, args.out)
+    return 0
+
+
+def write_tables(rows: list[dict], out: Path) -> None:
+    keys = ["clip", "input", "method", "flicker", "excess", "excess_ratio", "J", "dJ", "soft_flicker",
+            "truth_flicker", "seconds"]
+    with open(out / "quality.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, keys, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    lines = ["| clip | input | method | flicker | excess | excess / raw | J | ΔJ | soft flicker | s |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['clip']} | {r['input']} | {r['method']} | {r['flicker']:.5f} | {r['excess']:+.5f} | "
+                     f"{r['excess_ratio']:.2f} | {r['J']:.4f} | {r['dJ']:+.4f} | {r['soft_flicker']:.5f} | "
+                     f"{r['seconds']:.1f} |")
+    (out / "quality.md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

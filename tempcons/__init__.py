@@ -1,0 +1,17 @@
+"""tempcons: make the output of any video segmenter temporally consistent, and measure it.
+
+>>> import tempcons as tc
+>>> out = tc.stabilize(frames, masks)                      # doctest: +SKIP
+>>> stab = tc.Stabilizer(preset="realtime", latency=0)     # doctest: +SKIP
+"""
+
+from . import baselines, flow, metrics, synthetic
+from ._opencv import check_opencv
+from .presets import PRESETS, Settings
+from .stabilize import Stabilizer, stabilize
+
+__version__ = "0.1.0"
+__all__ = ["stabilize", "Stabilizer", "Settings", "PRESETS", "baselines", "flow", "metrics", "synthetic",
+           "__version__"]
+
+check_opencv()

@@ -1,0 +1,65 @@
+"""Inline sampling helpers shared by the kernels.
+
+Coordinates are in pixels of the sampled grid, pixel centres at integers. Callers check that
+``0 <= x <= w - 1`` and ``0 <= y <= h - 1`` before sampling; the helpers clamp the upper
+neighbour so that a sample exactly on the last row or column stays inside.
+"""
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, inline="always", fastmath=True)
+def bilinear(img, x, y):
+    h, w = img.shape
+    x0 = min(np.int64(x), w - 1)
+    y0 = min(np.int64(y), h - 1)
+    x1 = min(x0 + 1, w - 1)
+    y1 = min(y0 + 1, h - 1)
+    ax = np.float32(x - x0)
+    ay = np.float32(y - y0)
+    top = img[y0, x0] + ax * (img[y0, x1] - img[y0, x0])
+    bot = img[y1, x0] + ax * (img[y1, x1] - img[y1, x0])
+    return top + ay * (bot - top)
+
+
+@njit(cache=True, inline="always", fastmath=True)
+def bilinear_vec(flow, x, y):
+    """Sample both components of an ``(h, w, 2)`` field at one point."""
+    h, w = flow.shape[0], flow.shape[1]
+    x0 = min(np.int64(x), w - 1)
+    y0 = min(np.int64(y), h - 1)
+    x1 = min(x0 + 1, w - 1)
+    y1 = min(y0 + 1, h - 1)
+    ax = np.float32(x - x0)
+    ay = np.float32(y - y0)
+    w00 = (np.float32(1.0) - ax) * (np.float32(1.0) - ay)
+    w01 = ax * (np.float32(1.0) - ay)
+    w10 = (np.float32(1.0) - ax) * ay
+    w11 = ax * ay
+    u = w00 * flow[y0, x0, 0] + w01 * flow[y0, x1, 0] + w10 * flow[y1, x0, 0] + w11 * flow[y1, x1, 0]
+    v = w00 * flow[y0, x0, 1] + w01 * flow[y0, x1, 1] + w10 * flow[y1, x0, 1] + w11 * flow[y1, x1, 1]
+    return u, v
+
+
+@njit(cache=True, inline="always", fastmath=True)
+def inside(x, y, w, h):
+    return x >= 0.0 and y >= 0.0 and x <= w - 1 and y <= h - 1
+
+
+@njit(cache=True, inline="always", fastmath=True)
+def grid_coord(i, scale):
+    """Position of full-resolution pixel ``i`` on a grid resized by ``scale`` (centre-aligned, as cv2.resize)."""
+    return (np.float32(i) + np.float32(0.5)) * scale - np.float32(0.5)
+
+
+@njit(cache=True, inline="always", fastmath=True)
+def exp_neg(z):
+    """exp(-z) for z >= 0 as (1 - z/16)^16, flushed to 0 early so tiny weights never become denormals."""
+    b = np.float32(1.0) - z * np.float32(0.0625)
+    if b < np.float32(0.01):
+        return np.float32(0.0)
+    b = b * b
+    b = b * b
+    b = b * b
+    return b * b

@@ -1,0 +1,1 @@
+"""Filters: the temporal filter along the flow and the guided refinement."""

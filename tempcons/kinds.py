@@ -1,0 +1,137 @@
+"""Mask kinds: how tempcons reads a segmenter's output and gives it back in the same form.
+
+Inference rule for ``kind=None`` (documented in the README):
+
+- ``bool`` -> ``"binary"``.
+- ``uint8`` whose values are all in {0, 255} -> ``"binary"`` (0/255 masks).
+- ``uint8`` with more than 32 distinct values -> ``"soft"`` (0..255 probability or alpha).
+- float in [0, 1] -> ``"soft"`` (``"alpha"`` is the same kind, named for mattes).
+- anything else (uint8 with only 0 and 1, or with few distinct values; other integer types)
+  is ambiguous -- a binary mask or a label map? -- and needs ``kind=``.
+
+Internally every kind becomes float32 evidence in [0, 1].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+KINDS = ("binary", "soft", "alpha")
+_FUTURE_KINDS = ("labels", "probs", "instances")
+
+
+@dataclass(frozen=True)
+class MaskFormat:
+    """What the caller gave, so that the output can have the same form.
+
+    Attributes
+    ----------
+    kind : {"binary", "soft", "alpha"}
+    dtype : numpy dtype of the input masks.
+    scale : float
+        Value that means "fully foreground" in the input: 255 for uint8 0..255 data, 1 otherwise.
+    """
+
+    kind: str
+    dtype: np.dtype
+    scale: float
+
+    @property
+    def is_binary(self) -> bool:
+        return self.kind == "binary"
+
+
+def _values_summary(masks: np.ndarray) -> np.ndarray:
+    if masks.dtype == np.uint8:
+        counts = np.bincount(masks.ravel(), minlength=256)
+        return np.flatnonzero(counts)
+    return np.unique(masks)
+
+
+def mask_format(masks: np.ndarray, kind: str | None, name: str = "masks") -> MaskFormat:
+    """Check masks against a kind (or infer it) and record their format.
+
+    Parameters
+    ----------
+    masks : ndarray
+        ``(T, H, W)`` or a single ``(H, W)`` mask.
+    kind : {"binary", "soft", "alpha"} or None
+        None infers it (see module docstring).
+    name : str
+        Argument name used in error messages.
+
+    Returns
+    -------
+    MaskFormat
+
+    Raises
+    ------
+    TypeError
+        Wrong dtype for the kind.
+    ValueError
+        Unknown or ambiguous kind, NaN/Inf, values out of range for the kind.
+    """
+    if not isinstance(masks, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(masks).__name__}")
+    if kind is not None and kind not in KINDS:
+        if kind in _FUTURE_KINDS:
+            raise ValueError(f"kind={kind!r} is not supported by this version of tempcons; "
+                             f"supported kinds are {KINDS}")
+        raise ValueError(f"kind must be one of {KINDS} or None, got {kind!r}")
+    dt = masks.dtype
+    if dt == np.bool_:
+        if kind not in (None, "binary"):
+            raise TypeError(f"{name} is bool, which can only be kind='binary', not {kind!r}")
+        return MaskFormat("binary", dt, 1.0)
+    if dt.kind == "f":
+        if not np.isfinite(masks).all():
+            raise ValueError(f"{name} contains NaN or Inf values")
+        lo, hi = float(masks.min()), float(masks.max())
+        if lo < 0.0 or hi > 1.0:
+            raise ValueError(f"{name} is float, so its values must be in [0, 1]; got [{lo:.4g}, {hi:.4g}]")
+        if kind == "binary":
+            if not np.isin(_values_summary(masks), (0.0, 1.0)).all():
+                raise ValueError(f"kind='binary' needs {name} with only 0 and 1; use kind='soft' "
+                                 "for probabilities")
+            return MaskFormat("binary", dt, 1.0)
+        return MaskFormat(kind or "soft", dt, 1.0)
+    if dt == np.uint8:
+        values = _values_summary(masks)
+        if kind == "binary":
+            if not (np.isin(values, (0, 1)).all() or np.isin(values, (0, 255)).all()):
+                raise ValueError(f"kind='binary' needs uint8 {name} with values {{0, 1}} or {{0, 255}}; "
+                                 f"got values {values[:8].tolist()}{'...' if values.size > 8 else ''}")
+            return MaskFormat("binary", dt, 255.0 if values.max(initial=0) > 1 else 1.0)
+        if kind in ("soft", "alpha"):
+            return MaskFormat(kind, dt, 255.0)
+        if np.isin(values, (0, 255)).all():
+            return MaskFormat("binary", dt, 255.0)
+        if values.size > 32:
+            return MaskFormat("soft", dt, 255.0)
+        raise ValueError(f"cannot tell what uint8 {name} with values {values[:8].tolist()} are "
+                         "(binary mask, 0..255 probabilities, or labels?); pass kind='binary' or "
+                         "kind='soft'")
+    raise TypeError(f"{name} must be bool, uint8 or float in [0, 1] for kinds {KINDS}; got dtype "
+                    f"{dt} (integer label and instance maps are not supported by this version)")
+
+
+def to_evidence(mask: np.ndarray, fmt: MaskFormat) -> np.ndarray:
+    """One mask as float32 evidence in [0, 1] (a new array; the input is never modified)."""
+    if fmt.scale == 1.0:
+        return mask.astype(np.float32)
+    return mask.astype(np.float32) * np.float32(1.0 / fmt.scale)
+
+
+def from_evidence(value: np.ndarray, fmt: MaskFormat) -> np.ndarray:
+    """Float evidence (or a 0/1 uint8 decision for binary kinds) back to the caller's format."""
+    if fmt.is_binary:
+        b = value if value.dtype == np.uint8 else (value > 0.5).astype(np.uint8)
+        if fmt.dtype == np.bool_:
+            return b.astype(bool)
+        return (b * fmt.scale).astype(fmt.dtype)
+    v = np.clip(value, 0.0, 1.0)
+    if fmt.dtype == np.uint8:
+        return (v * 255.0 + 0.5).astype(np.uint8)
+    return v.astype(fmt.dtype)

@@ -1,0 +1,10 @@
+"""Metrics: flicker without ground truth and accuracy against it.
+
+Every flow-based number records where its flow came from (``flow_source``): published values
+are only comparable when computed with the same flow.
+"""
+
+from .davis import region_similarity
+from .flicker import WarpingError, lai_visibility, warping_error
+
+__all__ = ["region_similarity", "warping_error", "lai_visibility", "WarpingError"]

@@ -1,0 +1,123 @@
+"""Named bundles of the stabilizer's knobs.
+
+Every knob is a keyword-only argument of :func:`tempcons.stabilize` and
+:class:`tempcons.Stabilizer`; a preset only chooses their defaults. The measured cost and effect
+of each preset are in ``docs/benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+
+__all__ = ["Settings", "PRESETS", "settings_for"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All knobs of the pipeline.
+
+    Attributes
+    ----------
+    flow_method : {"dis", "farneback"}
+        Flow used when the caller supplies none.
+    flow_preset : {"ultrafast", "fast", "medium"}
+        DIS preset.
+    flow_scale : float
+        Flow working resolution as a fraction of the frame size.
+    memory : float
+        Per-frame decay of the carried weight, in [0, 1); the history is worth about
+        ``memory / (1 - memory)`` current frames at most.
+    sigma_color : float
+        Width of the photometric weight, grey levels in [0, 1].
+    kappa : float
+        How much a disagreeing current value weakens the history, in [0, 1].
+    max_weight : float
+        Cap on the carried weight (bounds the lag after a lasting change the flow missed).
+    confidence_floor : float
+        Smallest weight of the current evidence, in (0, 1].
+    confidence_radius : float
+        Radius of the local mean used for the confidence of hard masks, as a fraction of the
+        frame diagonal.
+    hysteresis : float
+        Dead band half-width around 0.5 for binary outputs, in [0, 0.5).
+    fb_alpha, fb_beta : float
+        Forward-backward check thresholds (``beta`` in squared full-resolution pixels).
+    refine : bool
+        Guided refinement with the frame as guide.
+    refine_radius : float
+        Guided filter radius as a fraction of the frame diagonal (0.008: 8 px at 480p).
+    refine_eps : float
+        Guided filter regularisation (guide in [0, 1]).
+    refine_scale : float
+        Subsampling of the fast guided filter, in (0, 1].
+    refine_color : bool
+        Colour guide (better edges, about twice the cost) instead of grey.
+    """
+
+    flow_method: str = "dis"
+    flow_preset: str = "fast"
+    flow_scale: float = 0.5
+    memory: float = 0.75
+    sigma_color: float = 0.06
+    kappa: float = 0.6
+    max_weight: float = 5.0
+    confidence_floor: float = 0.2
+    confidence_radius: float = 0.008
+    hysteresis: float = 0.1
+    fb_alpha: float = 0.01
+    fb_beta: float = 0.5
+    refine: bool = True
+    refine_radius: float = 0.008
+    refine_eps: float = 1e-3
+    refine_scale: float = 0.25
+    refine_color: bool = False
+
+    def __post_init__(self) -> None:
+        def need(ok: bool, what: str) -> None:
+            if not ok:
+                raise ValueError(what)
+
+        need(0.0 <= self.memory < 1.0, f"memory must be in [0, 1), got {self.memory!r}")
+        need(self.sigma_color > 0.0, f"sigma_color must be > 0, got {self.sigma_color!r}")
+        need(0.0 <= self.kappa <= 1.0, f"kappa must be in [0, 1], got {self.kappa!r}")
+        need(self.max_weight > 0.0, f"max_weight must be > 0, got {self.max_weight!r}")
+        need(0.0 < self.confidence_floor <= 1.0,
+             f"confidence_floor must be in (0, 1], got {self.confidence_floor!r}")
+        need(0.0 <= self.confidence_radius < 0.5,
+             f"confidence_radius must be in [0, 0.5), got {self.confidence_radius!r}")
+        need(0.0 <= self.hysteresis < 0.5, f"hysteresis must be in [0, 0.5), got {self.hysteresis!r}")
+        need(0.0 < self.refine_radius < 0.5, f"refine_radius must be in (0, 0.5), got {self.refine_radius!r}")
+        need(self.refine_eps > 0.0, f"refine_eps must be > 0, got {self.refine_eps!r}")
+        need(0.0 < self.refine_scale <= 1.0, f"refine_scale must be in (0, 1], got {self.refine_scale!r}")
+        need(0.0 < self.flow_scale <= 1.0, f"flow_scale must be in (0, 1], got {self.flow_scale!r}")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+PRESETS: dict[str, Settings] = {
+    "realtime": Settings(flow_preset="ultrafast", flow_scale=0.5, refine_scale=0.25),
+    "balanced": Settings(flow_preset="fast", flow_scale=0.5, refine_scale=0.25, refine_color=True),
+    "quality": Settings(flow_preset="medium", flow_scale=1.0, refine_scale=0.5, refine_color=True),
+}
+
+
+def settings_for(preset: str | Settings, knobs: dict) -> Settings:
+    """The preset's settings with the caller's keyword overrides applied.
+
+    Raises
+    ------
+    ValueError
+        Unknown preset name, unknown knob, or a knob out of range.
+    """
+    if isinstance(preset, Settings):
+        base = preset
+    elif preset in PRESETS:
+        base = PRESETS[preset]
+    else:
+        raise ValueError(f"preset must be one of {tuple(PRESETS)} or a Settings, got {preset!r}")
+    names = {f.name for f in fields(Settings)}
+    unknown = sorted(set(knobs) - names)
+    if unknown:
+        raise TypeError(f"unknown keyword argument(s) {unknown}; the knobs are {sorted(names)}")
+    return replace(base, **knobs)

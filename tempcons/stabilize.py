@@ -1,0 +1,465 @@
+"""The stabilizer: offline :func:`stabilize` and streaming :class:`Stabilizer`, one code path.
+
+Pipeline per frame: flow between consecutive frames (both directions, on a reduced grid) ->
+forward-backward validity -> recursive temporal filter along the flow -> (with latency or
+offline) the same filter run backwards over the future frames and merged -> guided refinement
+with the frame as guide -> back to the caller's kind (binary: threshold with hysteresis).
+
+Latency dial: ``latency=0`` is causal; ``latency=k`` emits frame t - k after frame t arrives,
+using k future frames; ``latency=None`` (offline only) uses the whole clip. ``stabilize(...,
+latency=k)`` runs the streaming object itself, so both give identical results.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Callable, Iterable
+
+import cv2
+import numpy as np
+
+from ._kernels import flow as _kflow
+from ._validate import as_gray_uint8, as_uint8, check_flow, check_frame, check_frames, check_latency
+from .filters import temporal
+from .filters.guided import _guided, upsample
+from .flow import FlowEstimator, invert_flow
+from .kinds import MaskFormat, from_evidence, mask_format, to_evidence
+from .presets import Settings, settings_for
+
+__all__ = ["stabilize", "Stabilizer"]
+
+FlowArg = None | str | Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+@dataclass
+class _Frame:
+    """Everything the pipeline derives from one input frame and its mask."""
+
+    frame: np.ndarray
+    guide: np.ndarray
+    gray: np.ndarray
+    small: np.ndarray | None
+    evidence: np.ndarray
+    local_mean: np.ndarray
+
+
+@dataclass
+class _Pair:
+    """Flows between consecutive frames a -> b on the flow grid, with their validity."""
+
+    ab: np.ndarray
+    ba: np.ndarray
+    alpha: np.float32
+    beta: np.float32
+
+    def _valid(self, flow: np.ndarray, other: np.ndarray) -> np.ndarray:
+        out = np.empty(flow.shape[:2], np.float32)
+        _kflow.fb_consistency(flow, other, self.alpha, self.beta, np.float32(-1.0), np.float32(0.0), False, out)
+        return out
+
+    @cached_property
+    def valid_ba(self) -> np.ndarray:
+        """Validity on b's grid of pulling a's values into b."""
+        return self._valid(self.ba, self.ab)
+
+    @cached_property
+    def valid_ab(self) -> np.ndarray:
+        """Validity on a's grid of pulling b's values into a (backward passes only)."""
+        return self._valid(self.ab, self.ba)
+
+
+class _Pipeline:
+    """The per-frame operations, shared by the streaming object and the offline function."""
+
+    def __init__(self, settings: Settings, flow: FlowArg) -> None:
+        self.settings = settings
+        self.flow_fn = flow if callable(flow) else None
+        method = flow if isinstance(flow, str) else settings.flow_method
+        self.estimator = None if self.flow_fn else FlowEstimator(method, settings.flow_preset, settings.flow_scale)
+        self.size: tuple[int, int] | None = None
+        self.fmt: MaskFormat | None = None
+
+    def _check_size(self, frame: np.ndarray, mask: np.ndarray, where: str) -> None:
+        if self.size is None:
+            self.size = frame.shape[:2]
+        elif frame.shape[:2] != self.size:
+            raise ValueError(f"frame {where} has size {frame.shape[:2]}, but earlier frames are {self.size}")
+        if mask.ndim != 2:
+            raise ValueError(f"mask {where} must be 2-D (H, W), got shape {mask.shape}")
+        check_mask_size(mask.shape, self.size, f"mask {where}")
+
+    def prepare(self, frame: np.ndarray, mask: np.ndarray, where: str) -> _Frame:
+        s = self.settings
+        self._check_size(frame, mask, where)
+        h, w = self.size
+        m = upsample(to_evidence(mask, self.fmt), h, w)
+        r = round(s.confidence_radius * np.hypot(h, w))
+        mb = cv2.blur(m, (2 * r + 1, 2 * r + 1)) if r > 0 else m
+        gray_u8 = as_gray_uint8(frame)
+        gray = gray_u8.astype(np.float32) * np.float32(1.0 / 255.0)
+        guide = as_uint8(frame) if (s.refine_color and frame.ndim == 3) else gray_u8
+        small = self.estimator.shrink(gray_u8) if self.estimator else None
+        return _Frame(frame, guide, gray, small, m, mb)
+
+    def pair(self, a: _Frame, b: _Frame, supplied: Any = None) -> _Pair:
+        s = self.settings
+        if supplied is not None:
+            ab, ba = supplied
+            ba = invert_flow(ab) if ba is None else ba
+        elif self.flow_fn is not None:
+            ab = check_flow(self.flow_fn(a.frame, b.frame), "flow(prev_frame, next_frame)", (*self.size, 2))
+            ba = check_flow(self.flow_fn(b.frame, a.frame), "flow(prev_frame, next_frame)", (*self.size, 2))
+        else:
+            ab = self.estimator(a.small, b.small)
+            ba = self.estimator(b.small, a.small)
+        grid = ab.shape[1] / self.size[1]
+        return _Pair(ab, ba, np.float32(s.fb_alpha), np.float32(s.fb_beta * grid * grid))
+
+    def step(self, fr: _Frame, prev: temporal.TemporalState | None, flow: np.ndarray | None,
+             valid: np.ndarray | None) -> temporal.TemporalState:
+        s = self.settings
+        return temporal.filter_step(fr.evidence, fr.local_mean, fr.gray, prev, flow, valid,
+                                    memory=s.memory, sigma_color=s.sigma_color, kappa=s.kappa,
+                                    max_weight=s.max_weight, confidence_floor=s.confidence_floor)
+
+    def merge(self, fr: _Frame, a: temporal.TemporalState, b: temporal.TemporalState) -> np.ndarray:
+        return temporal.merge(fr.evidence, fr.local_mean, a, b, confidence_floor=self.settings.confidence_floor)
+
+    def refine(self, fr: _Frame, value: np.ndarray) -> np.ndarray:
+        s = self.settings
+        if not s.refine:
+            return value
+        radius = max(1, round(s.refine_radius * np.hypot(*self.size)))
+        return _guided(fr.guide, value, radius, s.refine_eps, s.refine_scale)
+
+    def finish(self, fr: _Frame, value: np.ndarray, prev_decision: np.ndarray | None,
+               flow: np.ndarray | None, valid: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+        """Refine and convert to the caller's format; for binary kinds also return the 0/1 decision."""
+        v = self.refine(fr, value)
+        if self.fmt.is_binary:
+            decision = temporal.hysteresis(v, prev_decision, flow, valid, self.settings.hysteresis)
+            return from_evidence(decision, self.fmt), decision
+        return from_evidence(v, self.fmt), None
+
+
+def check_mask_size(mask_hw: tuple[int, int], frame_hw: tuple[int, int], name: str) -> None:
+    """Masks may be smaller than frames (they are upsampled) but must have the same aspect ratio within 1%."""
+    mh, mw = mask_hw
+    fh, fw = frame_hw
+    if mh > fh or mw > fw:
+        raise ValueError(f"{name} is {mh}x{mw} (HxW), larger than the frames ({fh}x{fw}); "
+                         "resize the masks to the frame size")
+    if abs((mw / mh) / (fw / fh) - 1.0) > 0.01:
+        raise ValueError(f"{name} is {mh}x{mw} (HxW) and the frames {fh}x{fw}: aspect ratios differ by "
+                         "more than 1%; masks must cover the whole frame")
+
+
+@dataclass
+class _Entry:
+    fr: _Frame
+    pair: _Pair | None
+    state: temporal.TemporalState
+
+
+class Stabilizer:
+    """Streaming stabilizer: feed one frame and its mask at a time.
+
+    Parameters
+    ----------
+    kind : {"binary", "soft", "alpha"} or None
+        Mask kind; None infers it from the first mask (see :mod:`tempcons.kinds`).
+    preset : {"realtime", "balanced", "quality"} or Settings
+        Named bundle of knobs.
+    latency : int
+        Frames of delay, >= 0. ``update`` for frame t returns frame ``t - latency``, which has
+        seen ``latency`` future frames. 0 is causal.
+    flow : None, "dis", "farneback" or callable
+        Flow source. A callable ``flow(prev_frame, next_frame) -> (H, W, 2)`` float array (x, y
+        displacement in pixels) is called twice per frame pair (both directions). Per-frame
+        arrays can also be passed to :meth:`update`.
+    **knobs
+        Any field of :class:`tempcons.presets.Settings`, overriding the preset.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Unknown preset or knob, negative latency, bad flow argument.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tempcons as tc
+    >>> clip = tc.synthetic.make_clip(n_frames=5, height=48, width=64, seed=0)
+    >>> stab = tc.Stabilizer(preset="realtime", latency=1)
+    >>> outs = [stab.update(f, m) for f, m in zip(clip.frames, clip.masks)]
+    >>> outs[0] is None, len(stab.flush())
+    (True, 1)
+    """
+
+    def __init__(self, *, kind: str | None = None, preset: str | Settings = "balanced",
+                 latency: int = 0, flow: FlowArg = None, **knobs: Any) -> None:
+        self.settings = settings_for(preset, knobs)
+        self.latency = check_latency(latency, allow_none=False)
+        _check_flow_arg(flow, allow_arrays=False)
+        self.kind = kind
+        self._flow = flow
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget all frames: the next ``update`` starts a new clip (sizes and kind may change)."""
+        self._pipe = _Pipeline(self.settings, self._flow)
+        self._window: deque[_Entry] = deque()
+        self._last: _Entry | None = None
+        self._decision: np.ndarray | None = None
+        self._count = 0
+
+    def update(self, frame: np.ndarray, mask: np.ndarray, *, flow: Any = None) -> np.ndarray | None:
+        """Add one frame; return the stabilized mask of frame ``t - latency``, or None before it exists.
+
+        Parameters
+        ----------
+        frame : ndarray
+            ``(H, W, 3)`` or ``(H, W)``, uint8 or float in [0, 1].
+        mask : ndarray
+            ``(h, w)`` mask of that frame (h, w <= H, W, same aspect ratio), of the kind given or
+            inferred at the first frame.
+        flow : ndarray, or (forward, backward) tuple, optional
+            Flow from the previous frame to this one, ``(H, W, 2)``; with a tuple, also the flow
+            from this frame to the previous one (else it is obtained by inversion). Ignored for
+            the first frame.
+
+        Returns
+        -------
+        ndarray or None
+            ``(H, W)`` mask in the input's kind and dtype, at frame resolution.
+
+        Raises
+        ------
+        ValueError, TypeError
+            Bad frame, mask or flow; size or dtype changed from earlier frames.
+        """
+        where = f"#{self._count}"
+        check_frame(frame, f"frame {where}")
+        pipe = self._pipe
+        if pipe.fmt is None:
+            pipe.fmt = mask_format(mask, self.kind, f"mask {where}")
+        else:
+            _check_mask_like(mask, pipe.fmt, f"mask {where}")
+        fr = pipe.prepare(frame, mask, where)
+        prev = self._last
+        pair = None
+        if prev is not None:
+            supplied = None if flow is None else _split_flow(flow, (*pipe.size, 2), f"flow for frame {where}")
+            pair = pipe.pair(prev.fr, fr, supplied)
+            state = pipe.step(fr, prev.state, pair.ba, pair.valid_ba)
+        else:
+            state = pipe.step(fr, None, None, None)
+        entry = _Entry(fr, pair, state)
+        self._window.append(entry)
+        self._last = entry
+        self._count += 1
+        if len(self._window) > self.latency:
+            return self._emit()
+        return None
+
+    def flush(self) -> list[np.ndarray]:
+        """Return the stabilized masks still held (the last ``latency`` frames), oldest first."""
+        out = []
+        while self._window:
+            out.append(self._emit())
+        return out
+
+    def _emit(self) -> np.ndarray:
+        pipe = self._pipe
+        window = self._window
+        entry = window[0]
+        if len(window) > 1:
+            back = pipe.step(window[-1].fr, None, None, None)
+            for i in range(len(window) - 2, -1, -1):
+                link = window[i + 1].pair
+                back = pipe.step(window[i].fr, back, link.ab, link.valid_ab)
+            value = pipe.merge(entry.fr, entry.state, back)
+        else:
+            value = entry.state.value
+        link = entry.pair
+        prev_decision = self._decision if link is not None else None
+        out, self._decision = pipe.finish(entry.fr, value, prev_decision,
+                                          None if link is None else link.ba,
+                                          None if link is None else link.valid_ba)
+        window.popleft()
+        return out
+
+
+def _check_flow_arg(flow: Any, allow_arrays: bool) -> None:
+    if flow is None or callable(flow):
+        return
+    if isinstance(flow, str):
+        if flow not in ("dis", "farneback"):
+            raise ValueError(f"flow must be 'dis', 'farneback', a callable or arrays; got {flow!r}")
+        return
+    if allow_arrays and isinstance(flow, (np.ndarray, tuple)):
+        return
+    extra = ", an array (T-1, H, W, 2) or a (forward, backward) tuple" if allow_arrays else ""
+    raise TypeError(f"flow must be None, 'dis', 'farneback', a callable{extra}; got {type(flow).__name__}")
+
+
+def _split_flow(flow: Any, shape: tuple[int, ...], name: str) -> tuple[np.ndarray, np.ndarray | None]:
+    if isinstance(flow, tuple):
+        if len(flow) != 2:
+            raise ValueError(f"{name} must be a (forward, backward) pair, got a tuple of {len(flow)}")
+        fw, bw = flow
+        return check_flow(fw, f"{name} (forward)", shape), (
+            None if bw is None else check_flow(bw, f"{name} (backward)", shape))
+    return check_flow(flow, name, shape), None
+
+
+def _check_mask_like(mask: np.ndarray, fmt: MaskFormat, name: str) -> None:
+    """Cheap per-frame check in streaming mode: same dtype as the first mask and values in range."""
+    if not isinstance(mask, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(mask).__name__}")
+    if mask.dtype != fmt.dtype:
+        raise TypeError(f"{name} has dtype {mask.dtype}, but the first mask had {fmt.dtype}")
+    if mask.dtype.kind == "f":
+        lo, hi = mask.min(), mask.max()
+        if not (np.isfinite(lo) and np.isfinite(hi)) or lo < 0 or hi > 1:
+            raise ValueError(f"{name} must be finite and in [0, 1]; got range [{lo}, {hi}]")
+    elif fmt.is_binary and mask.dtype == np.uint8:
+        if np.count_nonzero(mask[(mask != 0)] != fmt.scale):
+            raise ValueError(f"{name} is a binary mask, so its values must be 0 or {int(fmt.scale)}")
+
+
+def stabilize(frames: np.ndarray, masks: np.ndarray, *, kind: str | None = None,
+              preset: str | Settings = "balanced", latency: int | None = None, flow: Any = None,
+              progress: Callable[[Iterable], Iterable] | None = None, **knobs: Any) -> np.ndarray:
+    """Make a clip's masks temporally consistent.
+
+    Parameters
+    ----------
+    frames : ndarray
+        ``(T, H, W, 3)`` (any channel order, the same for every frame) or ``(T, H, W)``, uint8
+        or float in [0, 1].
+    masks : ndarray
+        ``(T, h, w)`` per-frame segmenter output: bool or 0/1, 0/255 uint8 (binary), float in
+        [0, 1] or uint8 0..255 (soft probability or alpha). ``h, w <= H, W`` with the frames'
+        aspect ratio; smaller masks are upsampled to the frame size.
+    kind : {"binary", "soft", "alpha"} or None
+        None infers it (see :mod:`tempcons.kinds`); ambiguous input raises and asks for it.
+    preset : {"realtime", "balanced", "quality"} or Settings
+        Named bundle of knobs (see :mod:`tempcons.presets`).
+    latency : int or None
+        None (default) uses the whole clip, past and future. An int k gives exactly what
+        :class:`Stabilizer` with ``latency=k`` gives; 0 is causal.
+    flow : None, "dis", "farneback", callable, ndarray or (ndarray, ndarray)
+        Flow source: OpenCV DIS (default) or Farneback; a callable ``flow(prev_frame,
+        next_frame) -> (H, W, 2)``; or precomputed forward flows ``(T-1, H, W, 2)`` (frame t to
+        t+1, x then y displacement), optionally with the backward flows (frame t+1 to t) as a
+        tuple ``(forward, backward)``. Without backward flows they are obtained by inversion.
+    progress : callable, optional
+        Wraps the frame loop, e.g. ``tqdm.tqdm``.
+    **knobs
+        Any field of :class:`tempcons.presets.Settings`, overriding the preset.
+
+    Returns
+    -------
+    ndarray
+        ``(T, H, W)`` masks of the same kind and dtype as the input, at frame resolution.
+
+    Raises
+    ------
+    ValueError
+        Wrong shapes, T = 0, frames and masks of different lengths, masks larger than frames or
+        of another aspect ratio, NaN/Inf, values out of range for the kind, ambiguous kind,
+        negative latency, flow arrays of the wrong shape.
+    TypeError
+        Wrong dtypes or argument types, unknown knobs.
+
+    Examples
+    --------
+    >>> import tempcons as tc
+    >>> clip = tc.synthetic.make_clip(n_frames=6, height=48, width=64, seed=1)
+    >>> out = tc.stabilize(clip.frames, clip.masks, preset="realtime")
+    >>> out.shape == clip.masks.shape, out.dtype == clip.masks.dtype
+    (True, True)
+    """
+    frames = check_frames(frames)
+    if not isinstance(masks, np.ndarray):
+        raise TypeError(f"masks must be a numpy array, got {type(masks).__name__}")
+    if masks.ndim != 3:
+        raise ValueError(f"masks must have shape (T, H, W), got shape {masks.shape}")
+    if len(masks) != len(frames):
+        raise ValueError(f"frames and masks must have the same length, got {len(frames)} frames "
+                         f"and {len(masks)} masks")
+    check_mask_size(masks.shape[1:], frames.shape[1:3], "masks")
+    latency = check_latency(latency, allow_none=True)
+    _check_flow_arg(flow, allow_arrays=True)
+    n, h, w = frames.shape[:3]
+    arrays = None
+    if isinstance(flow, (np.ndarray, tuple)):
+        arrays = _split_flow(flow, (n - 1, h, w, 2), "flow")
+        flow = None
+    fmt = mask_format(masks, kind)
+    loop = progress or (lambda it: it)
+
+    def supplied(t: int):
+        """Arrays for the pair (t - 1, t)."""
+        if arrays is None:
+            return None
+        return arrays[0][t - 1], None if arrays[1] is None else arrays[1][t - 1]
+
+    if latency is not None:
+        stab = Stabilizer(kind=fmt.kind, preset=settings_for(preset, knobs), latency=latency, flow=flow)
+        stab._pipe.fmt = fmt
+        out = np.empty((n, h, w), fmt.dtype)
+        k = 0
+        for t in loop(range(n)):
+            res = stab.update(frames[t], masks[t], flow=supplied(t) if t else None)
+            if res is not None:
+                out[k] = res
+                k += 1
+        for res in stab.flush():
+            out[k] = res
+            k += 1
+        return out
+    return _offline(frames, masks, fmt, settings_for(preset, knobs), flow, supplied, loop)
+
+
+def _offline(frames, masks, fmt, settings, flow, supplied, loop) -> np.ndarray:
+    """Whole-clip form: a causal pass forward, then one backward, merged frame by frame.
+
+    Only the forward estimates (value and weight per frame) are kept; flows are recomputed in
+    the backward pass, so memory holds one pair of flows at a time whatever the clip length.
+    """
+    pipe = _Pipeline(settings, flow)
+    pipe.fmt = fmt
+    n, h, w = frames.shape[:3]
+    fwd_value = np.empty((n, h, w), np.float32)
+    fwd_total = np.empty((n, h, w), np.float32)
+    prev_fr, state = None, None
+    for t in loop(range(n)):
+        fr = pipe.prepare(frames[t], masks[t], f"#{t}")
+        if prev_fr is None:
+            state = pipe.step(fr, None, None, None)
+        else:
+            pair = pipe.pair(prev_fr, fr, supplied(t))
+            state = pipe.step(fr, state, pair.ba, pair.valid_ba)
+        fwd_value[t] = state.value
+        fwd_total[t] = state.total
+        prev_fr = fr
+    out = np.empty((n, h, w), fmt.dtype)
+    next_fr, back, decision = None, None, None
+    for t in range(n - 1, -1, -1):
+        fr = pipe.prepare(frames[t], masks[t], f"#{t}")
+        if next_fr is None:
+            back = pipe.step(fr, None, None, None)
+            flow_ab = valid_ab = None
+        else:
+            pair = pipe.pair(fr, next_fr, supplied(t + 1))
+            flow_ab, valid_ab = pair.ab, pair.valid_ab
+            back = pipe.step(fr, back, flow_ab, valid_ab)
+        fwd = temporal.TemporalState(fwd_value[t], fwd_total[t], fwd_total[t], fr.gray)
+        value = pipe.merge(fr, fwd, back)
+        out[t], decision = pipe.finish(fr, value, decision, flow_ab, valid_ab)
+        next_fr = fr
+    return out
