@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 import tempcons as tc
-from tempcons.metrics import region_similarity, warping_error
-from tempcons.metrics.flicker import clip_flows, lai_visibility
 
 BASELINES = {
     "ema(0.5)": lambda m: tc.baselines.ema(m, 0.5),
@@ -31,38 +28,6 @@ def read_sequence(folder: Path, flags: int) -> np.ndarray:
         if im is None:
             raise OSError(f"cannot read {p}")
     return np.stack(images)
-
-
-@dataclass
-class Ruler:
-    """Flicker and accuracy measured on one clip, with the flow computed once."""
-
-    flow: tuple[np.ndarray, np.ndarray]
-    visibility: np.ndarray
-    truth: np.ndarray
-    truth_flicker: float
-
-    @classmethod
-    def for_clip(cls, frames: np.ndarray, truth: np.ndarray) -> "Ruler":
-        pairs = list(clip_flows(frames, preset="medium", scale=1.0))
-        fw = np.stack([p[0] for p in pairs])
-        bw = np.stack([p[1] for p in pairs])
-        vis = np.stack([lai_visibility(f, b) for f, b in pairs])
-        ruler = cls((fw, bw), vis, truth.astype(bool), 0.0)
-        ruler.truth_flicker = ruler.flicker(truth.astype(bool))
-        return ruler
-
-    def flicker(self, video: np.ndarray) -> float:
-        return warping_error(video, flow=self.flow, visibility=self.visibility,
-                             flow_source="opencv-dis-medium-full").value
-
-    def score(self, out: np.ndarray, soft: bool) -> dict:
-        binary = out > (127 if out.dtype == np.uint8 else 0.5)
-        flick = self.flicker(binary)
-        j = region_similarity(binary[1:-1], self.truth[1:-1]).mean()
-        row = {"flicker": flick, "excess": flick - self.truth_flicker, "J": float(j)}
-        row["soft_flicker"] = self.flicker(out) if soft else float("nan")
-        return row
 
 
 def methods(presets: list[str]):

@@ -22,10 +22,9 @@ import sys
 from pathlib import Path
 
 import cv2
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Ruler, methods, read_sequence, timed  # noqa: E402
+from _common import methods, read_sequence, timed  # noqa: E402
 
 import tempcons as tc  # noqa: E402
 
@@ -78,13 +77,12 @@ def main(argv=None) -> int:
     for name, frames, truth, inputs in clips(args.data_root, args.synthetic):
         if args.clips and name not in args.clips:
             continue
-        ruler = Ruler.for_clip(frames, truth)
+        ruler = tc.metrics.ClipRuler(frames, truth)
         for inp, masks in inputs.items():
-            soft = masks.dtype != bool and len(np.unique(masks[::10])) > 2
             rows = []
             for method, fn in methods(args.presets):
                 out, secs = timed(fn, frames, masks)
-                row = {"clip": name, "input": inp, "method": method, **ruler.score(out, soft),
+                row = {"clip": name, "input": inp, "method": method, **ruler.score(out),
                        "seconds": secs, "truth_flicker": ruler.truth_flicker}
                 rows.append(row)
                 print(f"{name:14s} {inp:22s} {method:18s} flicker {row['flicker']:.5f} "

@@ -94,7 +94,7 @@ def mediapipe_smoothing(masks: np.ndarray, ratio: float = 0.7, *, kind: str | No
 
     ``out_t = p + (q - p) * ratio * u(p)`` with p the current mask, q the previous *output*
     (a recursion), and u the uncertainty polynomial (:func:`mediapipe_uncertainty`). The first
-    frame passes through. Hard 0/1 masks are returned unchanged (u(0) = u(1) = 0).
+    frame passes through. Hard 0/1 masks come back almost unchanged (u(0) = u(1) = 4e-5).
 
     Parameters
     ----------

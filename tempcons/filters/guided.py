@@ -45,7 +45,8 @@ def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int = 8, eps: floa
         In (0, 1]: below 1, the fast guided filter that computes the linear coefficients on an
         image subsampled by ``scale``. OpenCV's ``scale`` argument applies the radius at the
         subsampled grid, so this function passes ``radius * scale`` to keep ``radius`` in
-        full-resolution pixels.
+        full-resolution pixels; ``scale`` is raised to ``1 / radius`` when smaller, so the
+        subsampled window never grows beyond the requested radius.
 
     Returns
     -------
@@ -81,6 +82,7 @@ def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int = 8, eps: floa
 
 def _guided(guide_u8: np.ndarray, src: np.ndarray, radius: int, eps: float, scale: float) -> np.ndarray:
     """Unchecked core: uint8 guide, float32 src. eps is rescaled to the guide's 0..255 range."""
+    scale = min(1.0, max(scale, 1.0 / radius))
     r = max(1, round(radius * scale))
     return _ximgproc_guided()(guide_u8, src, r, eps * 255.0 * 255.0, dDepth=cv2.CV_32F, scale=scale)
 

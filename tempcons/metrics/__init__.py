@@ -6,5 +6,6 @@ are only comparable when computed with the same flow.
 
 from .davis import region_similarity
 from .flicker import WarpingError, lai_visibility, warping_error
+from .ruler import ClipRuler
 
-__all__ = ["region_similarity", "warping_error", "lai_visibility", "WarpingError"]
+__all__ = ["ClipRuler", "region_similarity", "warping_error", "lai_visibility", "WarpingError"]

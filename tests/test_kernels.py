@@ -1,0 +1,126 @@
+"""Each Numba kernel against the plain NumPy reference in tests/naive.py, on random inputs."""
+
+import numpy as np
+import pytest
+
+import naive
+from tempcons import warp
+from tempcons.filters import temporal
+from tempcons.flow import fb_consistency, invert_flow
+
+
+def _rng(seed):
+    return np.random.default_rng(seed)
+
+
+def _flow(rng, h, w, amp):
+    return (rng.standard_normal((h, w, 2)) * amp).astype(np.float32)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_warp_bilinear_matches_reference(seed):
+    rng = _rng(seed)
+    src = rng.random((13, 17)).astype(np.float32)
+    flow = _flow(rng, 13, 17, 4.0)
+    out, valid = warp.warp(src, flow)
+    ref, ref_valid = naive.warp_bilinear(src.astype(np.float64), flow.astype(np.float64))
+    np.testing.assert_allclose(out, ref, atol=2e-5)
+    assert (valid == ref_valid).mean() > 0.99  # float32 vs float64 at the exact border
+    assert valid.dtype == bool and 0 < valid.sum() < valid.size
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_warp_nearest_matches_reference(seed):
+    rng = _rng(seed)
+    ids = rng.integers(0, 50, (11, 19)).astype(np.int32)
+    flow = _flow(rng, 11, 19, 3.0)
+    out, valid = warp.warp(ids, flow, order=0)
+    ref, ref_valid = naive.warp_nearest(ids, flow.astype(np.float64))
+    assert out.dtype == ids.dtype
+    assert (out == ref).mean() > 0.99
+    assert (valid == ref_valid).mean() > 0.99
+
+
+def test_warp_multichannel_and_identity():
+    rng = _rng(3)
+    img = rng.random((9, 10, 3)).astype(np.float32)
+    out, valid = warp.warp(img, np.zeros((9, 10, 2), np.float32))
+    np.testing.assert_array_equal(out, img)
+    assert valid.all()
+
+
+@pytest.mark.parametrize("motion_boundary", [False, True])
+def test_fb_consistency_matches_reference(motion_boundary):
+    rng = _rng(4)
+    fab = np.full((15, 14, 2), 1.5, np.float32)
+    fab[:, :7] += _flow(rng, 15, 7, 1.0)  # rough on the left, smooth on the right
+    fba = -fab + _flow(rng, 15, 14, 0.4)
+    got = fb_consistency(fab, fba, motion_boundary=motion_boundary)
+    ref = naive.fb_consistency(fab.astype(np.float64), fba.astype(np.float64), 0.01, 0.5, motion_boundary)
+    assert (got == ref).mean() > 0.98
+    assert 0 < ref.sum() < ref.size
+
+
+def test_invert_flow_of_a_translation():
+    flow = np.zeros((20, 30, 2), np.float32)
+    flow[..., 0], flow[..., 1] = 2.5, -1.25
+    inv = invert_flow(flow)
+    np.testing.assert_allclose(inv[..., 0], -2.5, atol=1e-6)
+    np.testing.assert_allclose(inv[..., 1], 1.25, atol=1e-6)
+
+
+def _step_inputs(seed, H=12, W=16, h=6, w=8):
+    rng = _rng(seed)
+    f32 = np.float32
+    m = rng.random((H, W)).astype(f32)
+    mb = rng.random((H, W)).astype(f32)
+    gray = rng.random((H, W)).astype(f32)
+    prev = temporal.TemporalState(rng.random((H, W)).astype(f32), rng.random((H, W)).astype(f32) * 3,
+                                  rng.random((H, W)).astype(f32) * 3, (gray + rng.normal(0, 0.05, (H, W))).astype(f32))
+    flow = _flow(rng, h, w, 1.5)
+    valid = (rng.random((h, w)) > 0.3).astype(f32)
+    return m, mb, gray, prev, flow, valid
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_recursive_step_matches_reference(seed):
+    m, mb, gray, prev, flow, valid = _step_inputs(seed)
+    knobs = dict(memory=0.75, sigma_color=0.08, kappa=0.6, max_weight=2.5, confidence_floor=0.2)
+    got = temporal.filter_step(m, mb, gray, prev, flow, valid, **knobs)
+    ref = naive.recursive_step(m, mb, gray, prev.value, prev.carried, prev.gray, flow, valid,
+                               0.75, 0.08, 0.6, 2.5, 0.2)
+    np.testing.assert_allclose(got.value, ref[0], atol=2e-3)
+    np.testing.assert_allclose(got.total, ref[1], atol=2e-3)
+    np.testing.assert_allclose(got.carried, ref[2], atol=2e-3)
+    assert np.abs(got.total - ref[1]).mean() < 1e-4
+
+
+def test_recursive_step_without_history_returns_evidence():
+    m, mb, gray, _, _, _ = _step_inputs(5)
+    got = temporal.filter_step(m, mb, gray, None, None, None, memory=0.75, sigma_color=0.08, kappa=0.6,
+                               max_weight=2.5, confidence_floor=0.2)
+    np.testing.assert_allclose(got.value, m, rtol=1e-6)
+    ref = np.array([[naive.confidence(a, b, 0.2) for a, b in zip(r1, r2)] for r1, r2 in zip(m, mb)])
+    np.testing.assert_allclose(got.total, ref, atol=1e-6)
+
+
+def test_merge_counts_the_frame_once():
+    m, mb, gray, prev, flow, valid = _step_inputs(6)
+    knobs = dict(memory=0.75, sigma_color=0.08, kappa=0.6, max_weight=2.5, confidence_floor=0.2)
+    a = temporal.filter_step(m, mb, gray, prev, flow, valid, **knobs)
+    b = temporal.filter_step(m, mb, gray, None, None, None, **knobs)
+    # b holds only the frame's own evidence: merging it with a must give a back.
+    np.testing.assert_allclose(temporal.merge(m, mb, a, b, confidence_floor=0.2), a.value, atol=1e-5)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_hysteresis_matches_reference(seed):
+    rng = _rng(seed)
+    value = rng.random((12, 16)).astype(np.float32)
+    prev = (rng.random((12, 16)) > 0.5).astype(np.uint8)
+    flow = _flow(rng, 6, 8, 1.0)
+    valid = (rng.random((6, 8)) > 0.3).astype(np.float32)
+    got = temporal.hysteresis(value, prev, flow, valid, 0.2)
+    ref = naive.hysteresis(value, prev, flow, valid, 0.2)
+    assert (got == ref).mean() > 0.98
+    np.testing.assert_array_equal(temporal.hysteresis(value, None, None, None, 0.2), value > 0.5)

@@ -1,0 +1,47 @@
+"""Warping error and J against values worked out by hand."""
+
+import numpy as np
+import pytest
+
+from tempcons.metrics import lai_visibility, region_similarity, warping_error
+
+
+def test_region_similarity_by_hand():
+    p = np.zeros((2, 4, 4), bool)
+    g = np.zeros((2, 4, 4), bool)
+    p[0, :2] = True  # 8 px
+    g[0, 1:3] = True  # 8 px, 4 shared
+    np.testing.assert_allclose(region_similarity(p, g), [4 / 12, 1.0])  # empty union counts as 1
+    void = np.zeros_like(g)
+    void[0, 0] = True
+    np.testing.assert_allclose(region_similarity(p, g, void)[0], 4 / 8)
+
+
+def test_warping_error_by_hand():
+    # Frame 1 is frame 0 shifted right by one pixel; with the exact flow the error is zero,
+    # with zero flow it is the mean squared difference over visible pixels.
+    v = np.zeros((2, 4, 6), np.float32)
+    v[0, :, 2] = 1.0
+    v[1, :, 3] = 1.0
+    fw = np.zeros((1, 4, 6, 2), np.float32)
+    fw[..., 0] = 1.0
+    assert warping_error(v, flow=(fw, -fw)).value == pytest.approx(0.0, abs=1e-7)
+    zero = np.zeros_like(fw)
+    res = warping_error(v, flow=(zero, zero), flow_source="test")
+    assert res.value == pytest.approx(8 / 24)
+    assert res.flow_source == "test" and res.per_pair.shape == (1,)
+
+
+def test_lai_visibility_rejects_motion_boundaries():
+    fw = np.zeros((8, 8, 2), np.float32)
+    fw[:, 4:, 0] = 2.0
+    vis = lai_visibility(fw, -fw)
+    assert not vis[:, 3].any()  # the forward difference straddles the motion edge
+    assert vis[:, :3].all()
+
+
+def test_warping_error_needs_frames_or_flow():
+    with pytest.raises(ValueError, match="frames"):
+        warping_error(np.zeros((3, 4, 4), np.float32))
+    with pytest.raises(ValueError, match="shape"):
+        warping_error(np.zeros((3, 4, 4), np.float32), flow=(np.zeros((1, 4, 4, 2)), np.zeros((1, 4, 4, 2))))
