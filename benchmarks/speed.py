@@ -62,7 +62,7 @@ def stage_ms(frames, masks, preset):
     """Median ms per stage of the causal pipeline (the same calls Stabilizer.update makes)."""
     pipe = _Pipeline(tc.presets.PRESETS[preset], None)
     pipe.fmt = mask_format(masks[:1], None)
-    stages = {k: [] for k in ("prepare", "flow", "fb check", "temporal", "refine", "output")}
+    stages = {k: [] for k in ("prepare", "flow", "fb check, upsample", "temporal", "refine", "output")}
     prev_fr = state = decision = None
     for t, (f, m) in enumerate(zip(frames, masks)):
         t0 = time.perf_counter()
@@ -74,9 +74,9 @@ def stage_ms(frames, masks, preset):
             continue
         pair = pipe.pair(prev_fr, fr)
         t2 = time.perf_counter()
-        valid = pair.valid_ba
+        flow, valid = pair.into_b
         t3 = time.perf_counter()
-        state = pipe.step(fr, state, pair.ba, valid)
+        state = pipe.step(fr, state, flow, valid)
         t4 = time.perf_counter()
         v = pipe.refine(fr, state.value)
         t5 = time.perf_counter()
@@ -124,7 +124,7 @@ def main(argv=None) -> int:
     lines = [f"threads: {args.threads}; OpenCV {cv2.__version__}, numba {numba.__version__}, numpy {np.__version__}", ""]
     warm = tc.synthetic.make_clip(n_frames=4, height=96, width=128)
     tc.stabilize(warm.frames, warm.masks, preset="realtime", latency=1)  # compile outside the timings
-    lines += ["| res | preset | prepare | flow | fb check | temporal | refine | output | stages sum | end to end (fps) | floor | ratio to floor |",
+    lines += ["| res | preset | prepare | flow | fb check, upsample | temporal | refine | output | stages sum | end to end (fps) | floor | ratio to floor |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for res, (h, w) in SIZES.items():
         clip = tc.synthetic.make_clip(n_frames=args.frames, height=h, width=w, seed=1)

@@ -47,27 +47,39 @@ class _Frame:
 
 @dataclass
 class _Pair:
-    """Flows between consecutive frames a -> b on the flow grid, with their validity."""
+    """Flows between consecutive frames a -> b on the flow grid, and what the filter needs of them.
+
+    ``into_b`` and ``into_a`` give, at frame resolution, the flow that pulls the other frame's
+    values into this one and its forward-backward validity; each is computed once, on demand
+    (the backward direction only for latency > 0 and offline).
+    """
 
     ab: np.ndarray
     ba: np.ndarray
+    size: tuple[int, int]
     alpha: np.float32
     beta: np.float32
 
-    def _valid(self, flow: np.ndarray, other: np.ndarray) -> np.ndarray:
-        out = np.empty(flow.shape[:2], np.float32)
-        _kflow.fb_consistency(flow, other, self.alpha, self.beta, np.float32(-1.0), np.float32(0.0), False, out)
-        return out
+    def _prepare(self, flow: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        valid = np.empty(flow.shape[:2], np.float32)
+        _kflow.fb_consistency(flow, other, self.alpha, self.beta, np.float32(-1.0), np.float32(0.0), False, valid)
+        h, w = self.size
+        if flow.shape[:2] == (h, w):
+            return flow, valid
+        # Scale the vectors on the small grid (cheaper), then resize to frame resolution.
+        scaled = flow * np.float32([w / flow.shape[1], h / flow.shape[0]])
+        return (cv2.resize(scaled, (w, h), interpolation=cv2.INTER_LINEAR),
+                cv2.resize(valid, (w, h), interpolation=cv2.INTER_LINEAR))
 
     @cached_property
-    def valid_ba(self) -> np.ndarray:
-        """Validity on b's grid of pulling a's values into b."""
-        return self._valid(self.ba, self.ab)
+    def into_b(self) -> tuple[np.ndarray, np.ndarray]:
+        """Flow b -> a on b's grid at frame resolution, and its validity: pulls a's values into b."""
+        return self._prepare(self.ba, self.ab)
 
     @cached_property
-    def valid_ab(self) -> np.ndarray:
-        """Validity on a's grid of pulling b's values into a (backward passes only)."""
-        return self._valid(self.ab, self.ba)
+    def into_a(self) -> tuple[np.ndarray, np.ndarray]:
+        """Flow a -> b on a's grid at frame resolution, and its validity: pulls b's values into a."""
+        return self._prepare(self.ab, self.ba)
 
 
 class _Pipeline:
@@ -115,7 +127,7 @@ class _Pipeline:
             ab = self.estimator(a.small, b.small)
             ba = self.estimator(b.small, a.small)
         grid = ab.shape[1] / self.size[1]
-        return _Pair(ab, ba, np.float32(s.fb_alpha), np.float32(s.fb_beta * grid * grid))
+        return _Pair(ab, ba, self.size, np.float32(s.fb_alpha), np.float32(s.fb_beta * grid * grid))
 
     def step(self, fr: _Frame, prev: temporal.TemporalState | None, flow: np.ndarray | None,
              valid: np.ndarray | None) -> temporal.TemporalState:
@@ -124,8 +136,9 @@ class _Pipeline:
                                     memory=s.memory, sigma_color=s.sigma_color, kappa=s.kappa,
                                     max_weight=s.max_weight, confidence_floor=s.confidence_floor)
 
-    def merge(self, fr: _Frame, a: temporal.TemporalState, b: temporal.TemporalState) -> np.ndarray:
-        return temporal.merge(fr.evidence, fr.local_mean, a, b, confidence_floor=self.settings.confidence_floor)
+    def merge(self, fr: _Frame, value_a: np.ndarray, total_a: np.ndarray, b: temporal.TemporalState) -> np.ndarray:
+        return temporal.merge(fr.evidence, fr.local_mean, value_a, total_a, b.value, b.total,
+                              confidence_floor=self.settings.confidence_floor)
 
     def refine(self, fr: _Frame, value: np.ndarray) -> np.ndarray:
         s = self.settings
@@ -253,7 +266,7 @@ class Stabilizer:
         if prev is not None:
             supplied = None if flow is None else _split_flow(flow, (*pipe.size, 2), f"flow for frame {where}")
             pair = pipe.pair(prev.fr, fr, supplied)
-            state = pipe.step(fr, prev.state, pair.ba, pair.valid_ba)
+            state = pipe.step(fr, prev.state, *pair.into_b)
         else:
             state = pipe.step(fr, None, None, None)
         entry = _Entry(fr, pair, state)
@@ -278,16 +291,15 @@ class Stabilizer:
         if len(window) > 1:
             back = pipe.step(window[-1].fr, None, None, None)
             for i in range(len(window) - 2, -1, -1):
-                link = window[i + 1].pair
-                back = pipe.step(window[i].fr, back, link.ab, link.valid_ab)
-            value = pipe.merge(entry.fr, entry.state, back)
+                back = pipe.step(window[i].fr, back, *window[i + 1].pair.into_a)
+            value = pipe.merge(entry.fr, entry.state.value, entry.state.total, back)
         else:
             value = entry.state.value
         link = entry.pair
-        prev_decision = self._decision if link is not None else None
-        out, self._decision = pipe.finish(entry.fr, value, prev_decision,
-                                          None if link is None else link.ba,
-                                          None if link is None else link.valid_ba)
+        if link is None:
+            out, self._decision = pipe.finish(entry.fr, value, None, None, None)
+        else:
+            out, self._decision = pipe.finish(entry.fr, value, self._decision, *link.into_b)
         window.popleft()
         return out
 
@@ -443,7 +455,7 @@ def _offline(frames, masks, fmt, settings, flow, supplied, loop) -> np.ndarray:
             state = pipe.step(fr, None, None, None)
         else:
             pair = pipe.pair(prev_fr, fr, supplied(t))
-            state = pipe.step(fr, state, pair.ba, pair.valid_ba)
+            state = pipe.step(fr, state, *pair.into_b)
         fwd_value[t] = state.value
         fwd_total[t] = state.total
         prev_fr = fr
@@ -455,11 +467,9 @@ def _offline(frames, masks, fmt, settings, flow, supplied, loop) -> np.ndarray:
             back = pipe.step(fr, None, None, None)
             flow_ab = valid_ab = None
         else:
-            pair = pipe.pair(fr, next_fr, supplied(t + 1))
-            flow_ab, valid_ab = pair.ab, pair.valid_ab
+            flow_ab, valid_ab = pipe.pair(fr, next_fr, supplied(t + 1)).into_a
             back = pipe.step(fr, back, flow_ab, valid_ab)
-        fwd = temporal.TemporalState(fwd_value[t], fwd_total[t], fwd_total[t], fr.gray)
-        value = pipe.merge(fr, fwd, back)
+        value = pipe.merge(fr, fwd_value[t], fwd_total[t], back)
         out[t], decision = pipe.finish(fr, value, decision, flow_ab, valid_ab)
         next_fr = fr
     return out

@@ -64,52 +64,51 @@ def confidence(m, mb, floor):
     return floor + (1 - floor) * min(abs(2 * m - 1), abs(2 * mb - 1))
 
 
-def follow(flow, x, y, H, W):
-    """Full-res pixel -> position in the other frame through a flow on a scaled grid."""
-    h, w = flow.shape[:2]
-    sx, sy = w / W, h / H
-    fx = np.clip((x + 0.5) * sx - 0.5, 0, w - 1)
-    fy = np.clip((y + 0.5) * sy - 0.5, 0, h - 1)
-    u, v = bilinear(flow[..., 0], fx, fy), bilinear(flow[..., 1], fx, fy)
-    return x + u / sx, y + v / sy, fx, fy
-
-
 def exp_neg(z):
     b = 1 - z / 16
     return 0.0 if b < 0.01 else b ** 16
 
 
-def recursive_step(m, mb, gray, prev_e, prev_w, prev_g, flow, valid, lam, sigma, kappa, wmax, floor):
+def pull_zero_border(src, flow):
+    """Bilinear backward warp where samples outside the image read 0 (per tap, as cv2.BORDER_CONSTANT)."""
+    h, w = src.shape[:2]
+    padded = np.zeros((h + 4, w + 4) + src.shape[2:])
+    padded[2:-2, 2:-2] = src
+    out = np.zeros(src.shape)
+    for y in range(h):
+        for x in range(w):
+            sx, sy = x + flow[y, x, 0] + 2, y + flow[y, x, 1] + 2
+            if -1 < sx - 2 < w and -1 < sy - 2 < h:
+                x0, y0 = int(np.floor(sx)), int(np.floor(sy))
+                ax, ay = sx - x0, sy - y0
+                out[y, x] = ((1 - ax) * (1 - ay) * padded[y0, x0] + ax * (1 - ay) * padded[y0, x0 + 1]
+                             + (1 - ax) * ay * padded[y0 + 1, x0] + ax * ay * padded[y0 + 1, x0 + 1])
+    return out
+
+
+def blend(m, mb, gray, warped, valid, lam, sigma, kappa, wmax, floor):
+    """Reference for the filter step on flow-aligned history (``warped``: W*E, W, grey, spare)."""
     H, W = m.shape
     e = np.zeros((H, W))
     s = np.zeros((H, W))
-    wo = np.zeros((H, W))
+    packed = np.zeros((H, W, 4))
     for y in range(H):
         for x in range(W):
             c = confidence(m[y, x], mb[y, x], floor)
             hist, q = 0.0, 0.0
-            if prev_e is not None:
-                px, py, fx, fy = follow(flow, x, y, H, W)
-                if inside(px, py, W, H):
-                    val = bilinear(valid, fx, fy)
-                    if val > 0:
-                        d = gray[y, x] - bilinear(prev_g, px, py)
-                        hist = lam * bilinear(prev_w, px, py) * val * exp_neg(d * d / (2 * sigma * sigma))
-                        q = bilinear(prev_e, px, py)
+            if warped is not None and warped[y, x, 1] > 1e-6 and valid[y, x] > 0:
+                q = warped[y, x, 0] / warped[y, x, 1]
+                d = gray[y, x] - warped[y, x, 2]
+                hist = lam * warped[y, x, 1] * valid[y, x] * exp_neg(d * d / (2 * sigma * sigma))
             s[y, x] = c + hist
             e[y, x] = (c * m[y, x] + hist * q) / s[y, x]
-            wo[y, x] = min(s[y, x] * (1 - kappa * abs(m[y, x] - q)) if hist > 0 else s[y, x], wmax)
-    return e, s, wo
+            wc = min(s[y, x] * (1 - kappa * abs(m[y, x] - q)) if hist > 0 else s[y, x], wmax)
+            packed[y, x] = (wc * e[y, x], wc, gray[y, x], 0.0)
+    return e, s, packed
 
 
-def hysteresis(value, prev_b, flow, valid, margin):
-    H, W = value.shape
+def hysteresis(value, warped_prev, valid, margin):
     out = (value > 0.5).astype(np.uint8)
-    for y in range(H):
-        for x in range(W):
-            v = value[y, x]
-            if 0.5 - margin < v < 0.5 + margin:
-                px, py, fx, fy = follow(flow, x, y, H, W)
-                if inside(px, py, W, H) and bilinear(valid, fx, fy) > 0.5:
-                    out[y, x] = prev_b[min(int(py + 0.5), H - 1), min(int(px + 0.5), W - 1)]
+    band = (value > 0.5 - margin) & (value < 0.5 + margin) & (warped_prev != 255) & (valid > 0.5)
+    out[band] = warped_prev[band]
     return out

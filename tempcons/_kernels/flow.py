@@ -6,7 +6,7 @@ from numba import njit, prange
 from .sampling import bilinear_vec, inside
 
 
-@njit(cache=True, parallel=True, fastmath=True, nogil=True)
+@njit(cache=True, parallel=True, fastmath=True, nogil=True, error_model="numpy")
 def fb_consistency(flow_ab, flow_ba, alpha, beta, mb_alpha, mb_beta, outside_valid, out):
     """out[y, x] = 1 where the round trip a -> b -> a closes (Sundaram et al. 2010), else 0.
 
@@ -45,7 +45,7 @@ def fb_consistency(flow_ab, flow_ba, alpha, beta, mb_alpha, mb_beta, outside_val
             out[y, x] = np.float32(1.0) if ok else np.float32(0.0)
 
 
-@njit(cache=True, parallel=True, fastmath=True, nogil=True)
+@njit(cache=True, parallel=True, fastmath=True, nogil=True, error_model="numpy")
 def invert_flow(flow_ab, iterations, out):
     """Fixed point of b(x) = -f(x + b(x)): the flow b -> a from the flow a -> b on a's grid."""
     h, w = flow_ab.shape[0], flow_ab.shape[1]

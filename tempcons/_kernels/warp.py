@@ -6,7 +6,7 @@ from numba import njit, prange
 from .sampling import bilinear, inside
 
 
-@njit(cache=True, parallel=True, fastmath=True, nogil=True)
+@njit(cache=True, parallel=True, fastmath=True, nogil=True, error_model="numpy")
 def warp_bilinear(src, flow, out, valid):
     h, w = src.shape
     for y in prange(h):
@@ -21,7 +21,7 @@ def warp_bilinear(src, flow, out, valid):
             out[y, x] = bilinear(src, sx, sy)
 
 
-@njit(cache=True, parallel=True, fastmath=True, nogil=True)
+@njit(cache=True, parallel=True, fastmath=True, nogil=True, error_model="numpy")
 def warp_nearest(src, flow, out, valid):
     h, w = src.shape
     for y in prange(h):
