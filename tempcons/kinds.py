@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 KINDS = ("binary", "soft", "alpha")
@@ -121,7 +122,7 @@ def to_evidence(mask: np.ndarray, fmt: MaskFormat) -> np.ndarray:
     """One mask as float32 evidence in [0, 1] (a new array; the input is never modified)."""
     if fmt.scale == 1.0:
         return mask.astype(np.float32)
-    return mask.astype(np.float32) * np.float32(1.0 / fmt.scale)
+    return np.multiply(mask, np.float32(1.0 / fmt.scale), dtype=np.float32)
 
 
 def from_evidence(value: np.ndarray, fmt: MaskFormat) -> np.ndarray:
@@ -131,7 +132,7 @@ def from_evidence(value: np.ndarray, fmt: MaskFormat) -> np.ndarray:
         if fmt.dtype == np.bool_:
             return b.astype(bool)
         return (b * fmt.scale).astype(fmt.dtype)
-    v = np.clip(value, 0.0, 1.0)
     if fmt.dtype == np.uint8:
-        return (v * 255.0 + 0.5).astype(np.uint8)
-    return v.astype(fmt.dtype)
+        # Two passes in OpenCV: negatives to zero, then x255 with rounding and saturation.
+        return cv2.convertScaleAbs(cv2.threshold(value, 0.0, 0.0, cv2.THRESH_TOZERO)[1], alpha=255.0)
+    return np.clip(value, 0.0, 1.0).astype(fmt.dtype)

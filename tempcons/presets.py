@@ -55,12 +55,12 @@ class Settings:
     """
 
     flow_method: str = "dis"
-    flow_preset: str = "fast"
+    flow_preset: str = "medium"
     flow_scale: float = 0.5
-    memory: float = 0.75
-    sigma_color: float = 0.06
+    memory: float = 0.95
+    sigma_color: float = 0.1
     kappa: float = 0.6
-    max_weight: float = 5.0
+    max_weight: float = 30.0
     confidence_floor: float = 0.2
     confidence_radius: float = 0.008
     hysteresis: float = 0.1
@@ -95,9 +95,11 @@ class Settings:
         return asdict(self)
 
 
+# Chosen on the real clips of ../shared/data/real (docs/benchmarks.md): flow quality is the
+# main lever on flicker, and a long memory (0.95) lowered flicker without costing J there.
 PRESETS: dict[str, Settings] = {
-    "realtime": Settings(flow_preset="ultrafast", flow_scale=0.5, refine_scale=0.25),
-    "balanced": Settings(flow_preset="fast", flow_scale=0.5, refine_scale=0.25, refine_color=True),
+    "realtime": Settings(flow_preset="ultrafast", memory=0.9, max_weight=15.0, refine_color=False),
+    "balanced": Settings(flow_preset="medium", flow_scale=0.35, refine_color=True),
     "quality": Settings(flow_preset="medium", flow_scale=1.0, refine_scale=0.5, refine_color=True),
 }
 
