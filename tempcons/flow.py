@@ -94,10 +94,8 @@ def upsample_flow(flow: np.ndarray, height: int, width: int) -> np.ndarray:
     h, w = flow.shape[:2]
     if (h, w) == (height, width):
         return flow
-    up = cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR)
-    up[..., 0] *= width / w
-    up[..., 1] *= height / h
-    return up
+    return cv2.resize(cv2.multiply(flow, (width / w, height / h, 0.0, 0.0)), (width, height),
+                      interpolation=cv2.INTER_LINEAR)
 
 
 def estimate_flow(frame_a: np.ndarray, frame_b: np.ndarray, *, method: str = "dis",

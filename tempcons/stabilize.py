@@ -24,7 +24,7 @@ from ._kernels import flow as _kflow
 from ._validate import as_gray_uint8, as_uint8, check_flow, check_frame, check_frames, check_latency
 from .filters import temporal
 from .filters.guided import _guided, upsample
-from .flow import FlowEstimator, invert_flow
+from .flow import FlowEstimator, invert_flow, upsample_flow
 from .kinds import MaskFormat, from_evidence, mask_format, to_evidence
 from .presets import Settings, settings_for
 
@@ -49,8 +49,8 @@ class _Frame:
 class _Pair:
     """Flows between consecutive frames a -> b on the flow grid, and what the filter needs of them.
 
-    ``into_b`` and ``into_a`` give, at frame resolution, the flow that pulls the other frame's
-    values into this one and its forward-backward validity; each is computed once, on demand
+    ``into_b`` and ``into_a`` give the flow that pulls the other frame's values into this one, at
+    frame resolution, and its forward-backward validity, on the flow's grid; each is computed once, on demand
     (the backward direction only for latency > 0 and offline).
     """
 
@@ -63,13 +63,8 @@ class _Pair:
     def _prepare(self, flow: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         valid = np.empty(flow.shape[:2], np.float32)
         _kflow.fb_consistency(flow, other, self.alpha, self.beta, np.float32(-1.0), np.float32(0.0), False, valid)
-        h, w = self.size
-        if flow.shape[:2] == (h, w):
-            return flow, valid
-        # Scale the vectors on the small grid (cheaper), then resize to frame resolution.
-        scaled = flow * np.float32([w / flow.shape[1], h / flow.shape[0]])
-        return (cv2.resize(scaled, (w, h), interpolation=cv2.INTER_LINEAR),
-                cv2.resize(valid, (w, h), interpolation=cv2.INTER_LINEAR))
+        # The validity stays on the flow's grid (the kernels read it nearest).
+        return upsample_flow(flow, *self.size), valid
 
     @cached_property
     def into_b(self) -> tuple[np.ndarray, np.ndarray]:

@@ -89,6 +89,7 @@ def pull_zero_border(src, flow):
 def blend(m, mb, gray, warped, valid, lam, sigma, kappa, wmax, floor):
     """Reference for the filter step on flow-aligned history (``warped``: W*E, W, grey, spare)."""
     H, W = m.shape
+    vh, vw = valid.shape
     e = np.zeros((H, W))
     s = np.zeros((H, W))
     packed = np.zeros((H, W, 4))
@@ -96,18 +97,24 @@ def blend(m, mb, gray, warped, valid, lam, sigma, kappa, wmax, floor):
         for x in range(W):
             c = confidence(m[y, x], mb[y, x], floor)
             hist, q = 0.0, 0.0
-            if warped is not None and warped[y, x, 1] > 1e-6 and valid[y, x] > 0:
-                q = warped[y, x, 0] / warped[y, x, 1]
+            if warped is not None:
+                q = warped[y, x, 0] / max(warped[y, x, 1], 1e-6)
                 d = gray[y, x] - warped[y, x, 2]
-                hist = lam * warped[y, x, 1] * valid[y, x] * exp_neg(d * d / (2 * sigma * sigma))
+                v = valid[min(y * vh // H, vh - 1), min(x * vw // W, vw - 1)]
+                hist = lam * warped[y, x, 1] * v * exp_neg(d * d / (2 * sigma * sigma))
             s[y, x] = c + hist
             e[y, x] = (c * m[y, x] + hist * q) / s[y, x]
-            wc = min(s[y, x] * (1 - kappa * abs(m[y, x] - q)) if hist > 0 else s[y, x], wmax)
+            wc = min(s[y, x] * (1 - kappa * abs(m[y, x] - q)) if hist > 1e-6 else s[y, x], wmax)
             packed[y, x] = (wc * e[y, x], wc, gray[y, x], 0.0)
     return e, s, packed
 
 
 def hysteresis(value, warped_prev, valid, margin):
+    H, W = value.shape
+    vh, vw = valid.shape
+    rows = np.minimum(np.arange(H) * vh // H, vh - 1)
+    cols = np.minimum(np.arange(W) * vw // W, vw - 1)
+    valid = valid[rows][:, cols]
     out = (value > 0.5).astype(np.uint8)
     band = (value > 0.5 - margin) & (value < 0.5 + margin) & (warped_prev != 255) & (valid > 0.5)
     out[band] = warped_prev[band]

@@ -32,6 +32,7 @@ def blend(m, mb, gray, warped, valid, has_prev, lam, inv_2s2, kappa, w_max, floo
 
     ``warped`` holds the previous state pulled along the flow: carried weight times value,
     carried weight, grey level (zero where the flow left the image, so the weight vanishes there).
+    ``valid`` is the flow's validity on its own, possibly coarser, grid (read nearest).
     History weight h = lam * W * valid * exp(-(g - g_prev)^2 / 2 sigma^2); current weight c =
     confidence. Output E = (c m + h q) / (c + h) with q = (W E) / W, total S = c + h, and the
     weight carried on W' = min(S (1 - kappa |m - q|), w_max): a current value that contradicts
@@ -39,29 +40,32 @@ def blend(m, mb, gray, warped, valid, has_prev, lam, inv_2s2, kappa, w_max, floo
     after a frame or two.
     """
     hh, ww = m.shape
+    vh, vw = valid.shape
     one = np.float32(1.0)
+    zero = np.float32(0.0)
     tiny = np.float32(1e-6)
     for y in prange(hh):
+        vy = min(np.int64(y * vh / hh), vh - 1)
         for x in range(ww):
             mm = m[y, x]
             c = confidence(mm, mb[y, x], floor)
-            hist = np.float32(0.0)
-            q = np.float32(0.0)
+            g = gray[y, x]
+            hist = zero
+            q = zero
             if has_prev:
                 w_prev = warped[y, x, CARRIED]
-                if w_prev > tiny and valid[y, x] > np.float32(0.0):
-                    q = warped[y, x, WEIGHTED] / w_prev
-                    d = gray[y, x] - warped[y, x, GRAY]
-                    hist = lam * w_prev * valid[y, x] * exp_neg(d * d * inv_2s2)
+                q = warped[y, x, WEIGHTED] / max(w_prev, tiny)
+                d = g - warped[y, x, GRAY]
+                hist = lam * w_prev * valid[vy, min(np.int64(x * vw / ww), vw - 1)] * exp_neg(d * d * inv_2s2)
             s = c + hist
             e = (c * mm + hist * q) / s
-            w = min(s * (one - kappa * abs(mm - q)) if hist > np.float32(0.0) else s, w_max)
+            w = min(s * (one - kappa * abs(mm - q) * (hist > tiny)), w_max)
             value[y, x] = e
             total[y, x] = s
             packed[y, x, WEIGHTED] = w * e
             packed[y, x, CARRIED] = w
-            packed[y, x, GRAY] = gray[y, x]
-            packed[y, x, 3] = np.float32(0.0)
+            packed[y, x, GRAY] = g
+            packed[y, x, 3] = zero
 
 
 @njit(cache=True, parallel=True, fastmath=True, nogil=True, error_model="numpy")
@@ -79,16 +83,19 @@ def merge(m, mb, floor, e_a, s_a, e_b, s_b, out):
 def hysteresis(value, warped_prev, valid, margin, out):
     """Binarise with memory: within 0.5 +- margin a pixel keeps its flow-aligned previous decision.
 
-    ``warped_prev`` is the previous 0/1 decision pulled along the flow, 255 where unknown.
+    ``warped_prev`` is the previous 0/1 decision pulled along the flow, 255 where unknown;
+    ``valid`` the flow's validity on its own grid (read nearest).
     """
     hh, ww = value.shape
+    vh, vw = valid.shape
     hi = np.float32(0.5) + margin
     lo = np.float32(0.5) - margin
     for y in prange(hh):
+        vy = min(np.int64(y * vh / hh), vh - 1)
         for x in range(ww):
             v = value[y, x]
             b = np.uint8(1) if v > np.float32(0.5) else np.uint8(0)
             p = warped_prev[y, x]
-            if v < hi and v > lo and p != 255 and valid[y, x] > np.float32(0.5):
+            if v < hi and v > lo and p != 255 and valid[vy, min(np.int64(x * vw / ww), vw - 1)] > np.float32(0.5):
                 b = p
             out[y, x] = b

@@ -81,8 +81,9 @@ def filter_step(evidence: np.ndarray, local_mean: np.ndarray, gray: np.ndarray,
         State of the neighbouring frame; None starts the recursion (output = evidence).
     flow : ndarray, float32, (H, W, 2) or None
         Flow from this frame to the neighbour, x then y displacement in pixels.
-    valid : ndarray, float32, (H, W) or None
-        Forward-backward validity of ``flow`` in [0, 1].
+    valid : ndarray, float32, (h, w) or None
+        Forward-backward validity of ``flow`` in [0, 1], on a grid of any size with the frame's
+        aspect ratio (read nearest).
     memory, sigma_color, kappa, max_weight, confidence_floor : float
         Filter knobs; see the module docstring.
 
