@@ -61,13 +61,10 @@ def warp(src: np.ndarray, flow: np.ndarray, *, order: int = 1) -> tuple[np.ndarr
         if planes.dtype.kind not in "fuib":
             raise TypeError(f"src must be numeric, got dtype {src.dtype}")
         planes = planes.astype(np.float32)
-        kernel = _k.warp_bilinear
-    else:
-        kernel = _k.warp_nearest
     out = np.empty(planes.shape, planes.dtype)
     valid = np.empty(src.shape[:2], np.bool_)
     plane_out = np.empty(src.shape[:2], planes.dtype)
     for c in range(planes.shape[2]):
-        kernel(np.ascontiguousarray(planes[..., c]), flow, plane_out, valid)
+        _k.warp_plane(np.ascontiguousarray(planes[..., c]), flow, order == 0, plane_out, valid)
         out[..., c] = plane_out
     return (out[..., 0] if src.ndim == 2 else out), valid

@@ -22,8 +22,8 @@ def fb_consistency(flow_ab, flow_ba, alpha, beta, mb_alpha, mb_beta, outside_val
         for x in range(w):
             u = flow_ab[y, x, 0]
             v = flow_ab[y, x, 1]
-            sx = x + u
-            sy = y + v
+            sx = np.float32(x) + u
+            sy = np.float32(y) + v
             if not inside(sx, sy, wb, hb):
                 if not outside_valid:
                     out[y, x] = 0.0
@@ -54,8 +54,8 @@ def invert_flow(flow_ab, iterations, out):
             u = -flow_ab[y, x, 0]
             v = -flow_ab[y, x, 1]
             for _ in range(iterations):
-                sx = min(max(x + u, np.float32(0.0)), np.float32(w - 1))
-                sy = min(max(y + v, np.float32(0.0)), np.float32(h - 1))
+                sx = min(max(np.float32(x) + u, np.float32(0.0)), np.float32(w - 1))
+                sy = min(max(np.float32(y) + v, np.float32(0.0)), np.float32(h - 1))
                 fu, fv = bilinear_vec(flow_ab, sx, sy)
                 u = -fu
                 v = -fv

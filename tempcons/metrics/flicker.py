@@ -141,7 +141,7 @@ def warping_error(video: np.ndarray, frames: np.ndarray | None = None, *, flow=N
         nxt = planes[t + 1].astype(np.float32) * np.float32(scale)
         total = 0.0
         for c in range(cur.shape[2]):
-            _kwarp.warp_bilinear(np.ascontiguousarray(nxt[..., c]), f, warped, inside)
+            _kwarp.warp_plane(np.ascontiguousarray(nxt[..., c]), f, False, warped, inside)
             total += float(np.sum(((warped - cur[..., c]) ** 2)[vis], dtype=np.float64))
         count = float(vis.sum()) * cur.shape[2]
         per[t] = total / (count if count > 0 else h * w * cur.shape[2])
