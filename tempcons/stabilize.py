@@ -104,10 +104,9 @@ class _Pipeline:
         m = upsample(to_evidence(mask, self.fmt), h, w)
         r = round(s.confidence_radius * np.hypot(h, w))
         mb = cv2.blur(m, (2 * r + 1, 2 * r + 1)) if r > 0 else m
-        gray_u8 = as_gray_uint8(frame)
-        gray = gray_u8.astype(np.float32) * np.float32(1.0 / 255.0)
-        guide = as_uint8(frame) if (s.refine_color and frame.ndim == 3) else gray_u8
-        small = self.estimator.shrink(gray_u8) if self.estimator else None
+        gray = as_gray_uint8(frame)
+        guide = as_uint8(frame) if (s.refine_color and frame.ndim == 3) else gray
+        small = self.estimator.shrink(gray) if self.estimator else None
         return _Frame(frame, guide, gray, small, m, mb)
 
     def pair(self, a: _Frame, b: _Frame, supplied: Any = None) -> _Pair:

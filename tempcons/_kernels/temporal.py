@@ -26,13 +26,14 @@ def confidence(m, mb, floor):
 
 
 @njit(cache=True, parallel=True, fastmath=True, nogil=True, error_model="numpy")
-def blend(m, mb, gray, warped, valid, has_prev, lam, inv_2s2, kappa, w_max, floor,
+def blend(m, mb, gray, gray_scale, warped, valid, has_prev, lam, inv_2s2, kappa, w_max, floor,
           value, total, packed):
     """One step of the recursive temporal bilateral filter, on flow-aligned history.
 
     ``warped`` holds the previous state pulled along the flow: carried weight times value,
     carried weight, grey level (zero where the flow left the image, so the weight vanishes there).
     ``valid`` is the flow's validity on its own, possibly coarser, grid (read nearest).
+    ``gray * gray_scale`` is the grey level in [0, 1] (uint8 frames need no converted copy).
     History weight h = lam * W * valid * exp(-(g - g_prev)^2 / 2 sigma^2); current weight c =
     confidence. Output E = (c m + h q) / (c + h) with q = (W E) / W, total S = c + h, and the
     weight carried on W' = min(S (1 - kappa |m - q|), w_max): a current value that contradicts
@@ -49,7 +50,7 @@ def blend(m, mb, gray, warped, valid, has_prev, lam, inv_2s2, kappa, w_max, floo
         for x in range(ww):
             mm = m[y, x]
             c = confidence(mm, mb[y, x], floor)
-            g = gray[y, x]
+            g = np.float32(gray[y, x]) * gray_scale
             hist = zero
             q = zero
             if has_prev:

@@ -75,8 +75,10 @@ def filter_step(evidence: np.ndarray, local_mean: np.ndarray, gray: np.ndarray,
 
     Parameters
     ----------
-    evidence, local_mean, gray : ndarray, float32, (H, W)
-        Current evidence in [0, 1], its local box mean, and the frame's grey level in [0, 1].
+    evidence, local_mean : ndarray, float32, (H, W)
+        Current evidence in [0, 1] and its local box mean.
+    gray : ndarray, (H, W)
+        The frame's grey level: uint8 0..255 or float32 in [0, 1].
     previous : TemporalState or None
         State of the neighbouring frame; None starts the recursion (output = evidence).
     flow : ndarray, float32, (H, W, 2) or None
@@ -97,7 +99,8 @@ def filter_step(evidence: np.ndarray, local_mean: np.ndarray, gray: np.ndarray,
         warped, valid, has_prev = out.packed, evidence, False
     else:
         warped, has_prev = pull(previous.packed, flow), True
-    _k.blend(evidence, local_mean, gray, warped, valid, has_prev, _f32(memory),
+    gray_scale = _f32(1.0 / 255.0) if gray.dtype == np.uint8 else _f32(1.0)
+    _k.blend(evidence, local_mean, gray, gray_scale, warped, valid, has_prev, _f32(memory),
              _f32(0.5 / (sigma_color * sigma_color)), _f32(kappa), _f32(max_weight),
              _f32(confidence_floor), out.value, out.total, out.packed)
     return out
