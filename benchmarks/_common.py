@@ -30,15 +30,17 @@ def read_sequence(folder: Path, flags: int) -> np.ndarray:
     return np.stack(images)
 
 
-def methods(presets: list[str]):
+def methods(presets: list[str], knobs: dict | None = None, baselines: bool = True):
     """(name, function(frames, masks) -> masks) for raw, every baseline, every preset x latency."""
+    knobs = knobs or {}
     yield "raw", lambda f, m: m
-    for name, fn in BASELINES.items():
-        yield name, lambda f, m, fn=fn: fn(m)
+    if baselines:
+        for name, fn in BASELINES.items():
+            yield name, lambda f, m, fn=fn: fn(m)
     for p in presets:
         for lat in LATENCIES:
             tag = "offline" if lat is None else f"lat{lat}"
-            yield f"{p}/{tag}", lambda f, m, p=p, lat=lat: tc.stabilize(f, m, preset=p, latency=lat)
+            yield f"{p}/{tag}", lambda f, m, p=p, lat=lat: tc.stabilize(f, m, preset=p, latency=lat, **knobs)
 
 
 def timed(fn, *args):

@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/quality.py DATA_ROOT [--out docs/quality] [--presets realtime balanced quality]
+                                           [--set KNOB=VALUE ...] [--no-baselines]
 
 DATA_ROOT holds one folder per clip with ``frames/``, ``gt/`` and one or more ``raw_*/`` input
 folders (the layout of ``../shared/data/real``). Synthetic clips from ``tempcons.synthetic`` are
@@ -17,6 +18,7 @@ the same flow. Accuracy = mean J over frames 1..n-2.
 from __future__ import annotations
 
 import argparse
+import ast
 import csv
 import sys
 from pathlib import Path
@@ -71,7 +73,11 @@ def main(argv=None) -> int:
     ap.add_argument("--presets", nargs="+", default=["realtime", "balanced", "quality"])
     ap.add_argument("--synthetic", type=int, default=2, help="number of synthetic clips")
     ap.add_argument("--clips", nargs="*", help="only these clip names")
+    ap.add_argument("--set", nargs="*", default=[], metavar="KNOB=VALUE",
+                    help="override preset knobs, e.g. --set refine=False memory=0.8")
+    ap.add_argument("--no-baselines", action="store_true", help="skip the baselines")
     args = ap.parse_args(argv)
+    knobs = {k: ast.literal_eval(v) for k, v in (item.split("=", 1) for item in args.set)}
     args.out.mkdir(parents=True, exist_ok=True)
     all_rows = []
     for name, frames, truth, inputs in clips(args.data_root, args.synthetic):
@@ -80,7 +86,7 @@ def main(argv=None) -> int:
         ruler = tc.metrics.ClipRuler(frames, truth)
         for inp, masks in inputs.items():
             rows = []
-            for method, fn in methods(args.presets):
+            for method, fn in methods(args.presets, knobs, not args.no_baselines):
                 out, secs = timed(fn, frames, masks)
                 row = {"clip": name, "input": inp, "method": method, **ruler.score(out),
                        "seconds": secs, "truth_flicker": ruler.truth_flicker}

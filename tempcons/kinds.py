@@ -133,6 +133,9 @@ def from_evidence(value: np.ndarray, fmt: MaskFormat) -> np.ndarray:
             return b.astype(bool)
         return (b * fmt.scale).astype(fmt.dtype)
     if fmt.dtype == np.uint8:
-        # Two passes in OpenCV: negatives to zero, then x255 with rounding and saturation.
-        return cv2.convertScaleAbs(cv2.threshold(value, 0.0, 0.0, cv2.THRESH_TOZERO)[1], alpha=255.0)
+        # Two passes in OpenCV (on a 2-D view of any stack): negatives to zero, then x255 with
+        # rounding and saturation.
+        flat = np.ascontiguousarray(value, np.float32).reshape(-1, value.shape[-1])
+        out = cv2.convertScaleAbs(cv2.threshold(flat, 0.0, 0.0, cv2.THRESH_TOZERO)[1], alpha=255.0)
+        return out.reshape(value.shape)
     return np.clip(value, 0.0, 1.0).astype(fmt.dtype)

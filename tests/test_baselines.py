@@ -42,6 +42,16 @@ def test_ema_and_median_on_binary_keep_kind():
     assert e[2].all() and not e[3].any()
 
 
+@pytest.mark.parametrize("fn", [baselines.ema, baselines.temporal_median, baselines.mediapipe_smoothing,
+                                baselines.modnet_ofd])
+def test_soft_uint8_comes_back_as_uint8(fn):
+    rng = np.random.default_rng(0)
+    masks = (rng.random((4, 6, 7)) * 255).astype(np.uint8)
+    out = fn(masks)
+    assert out.dtype == np.uint8 and out.shape == masks.shape
+    assert np.abs(out.astype(int) - fn(masks.astype(np.float32) / 255) * 255).max() <= 1
+
+
 @pytest.mark.parametrize("call", [
     lambda: baselines.ema(np.zeros((2, 3, 3), np.float32), 0.0),
     lambda: baselines.temporal_median(np.zeros((2, 3, 3), np.float32), 2),
