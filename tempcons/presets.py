@@ -70,7 +70,7 @@ class Settings:
     refine_radius: float = 0.008
     refine_eps: float = 1e-3
     refine_scale: float = 0.25
-    refine_color: bool = False
+    refine_color: bool = True
 
     def __post_init__(self) -> None:
         def need(ok: bool, what: str) -> None:
@@ -96,11 +96,13 @@ class Settings:
 
 
 # Chosen on the real clips of ../shared/data/real (docs/benchmarks.md): flow quality is the
-# main lever on flicker, and a long memory (0.95) lowered flicker without costing J there.
+# main lever on flicker; a long memory (0.95) lowered flicker without costing J there; the grey
+# guide cost J (up to -0.014) where person and background have similar luminance, so every
+# preset refines with the colour guide.
 PRESETS: dict[str, Settings] = {
-    "realtime": Settings(flow_preset="ultrafast", memory=0.9, max_weight=15.0, refine_color=False),
-    "balanced": Settings(flow_preset="medium", flow_scale=0.35, refine_color=True),
-    "quality": Settings(flow_preset="medium", flow_scale=1.0, refine_scale=0.5, refine_color=True),
+    "realtime": Settings(flow_preset="ultrafast"),
+    "balanced": Settings(flow_preset="medium", flow_scale=0.35),
+    "quality": Settings(flow_preset="medium", flow_scale=1.0, refine_scale=0.5),
 }
 
 
