@@ -63,7 +63,7 @@ def stage_ms(frames, masks, preset):
     pipe = _Pipeline(tc.presets.PRESETS[preset], None)
     pipe.fmt = mask_format(masks[:1], None)
     stages = {k: [] for k in ("prepare", "flow", "fb check, upsample", "temporal", "refine", "output")}
-    prev_fr = state = decision = None
+    prev_fr = state = None
     for t, (f, m) in enumerate(zip(frames, masks)):
         t0 = time.perf_counter()
         fr = pipe.prepare(f, m, str(t))

@@ -51,6 +51,16 @@ def _values_summary(masks: np.ndarray) -> np.ndarray:
     return np.unique(masks)
 
 
+def check_kind(kind: str | None) -> None:
+    """Raise a ValueError naming the supported kinds unless ``kind`` is one of them or None."""
+    if kind is None or kind in KINDS:
+        return
+    if kind in _FUTURE_KINDS:
+        raise ValueError(f"kind={kind!r} is not supported by this version of tempcons; "
+                         f"supported kinds are {KINDS}")
+    raise ValueError(f"kind must be one of {KINDS} or None, got {kind!r}")
+
+
 def mask_format(masks: np.ndarray, kind: str | None, name: str = "masks") -> MaskFormat:
     """Check masks against a kind (or infer it) and record their format.
 
@@ -76,11 +86,7 @@ def mask_format(masks: np.ndarray, kind: str | None, name: str = "masks") -> Mas
     """
     if not isinstance(masks, np.ndarray):
         raise TypeError(f"{name} must be a numpy array, got {type(masks).__name__}")
-    if kind is not None and kind not in KINDS:
-        if kind in _FUTURE_KINDS:
-            raise ValueError(f"kind={kind!r} is not supported by this version of tempcons; "
-                             f"supported kinds are {KINDS}")
-        raise ValueError(f"kind must be one of {KINDS} or None, got {kind!r}")
+    check_kind(kind)
     dt = masks.dtype
     if dt == np.bool_:
         if kind not in (None, "binary"):

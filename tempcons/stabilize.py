@@ -25,7 +25,7 @@ from ._validate import as_gray_uint8, as_uint8, check_flow, check_frame, check_f
 from .filters import temporal
 from .filters.guided import _guided, upsample
 from .flow import FlowEstimator, invert_flow, upsample_flow
-from .kinds import MaskFormat, from_evidence, mask_format, to_evidence
+from .kinds import MaskFormat, check_kind, from_evidence, mask_format, to_evidence
 from .presets import Settings, settings_for
 
 __all__ = ["stabilize", "Stabilizer"]
@@ -210,6 +210,7 @@ class Stabilizer:
         self.settings = settings_for(preset, knobs)
         self.latency = check_latency(latency, allow_none=False)
         _check_flow_arg(flow, allow_arrays=False)
+        check_kind(kind)
         self.kind = kind
         self._flow = flow
         self.reset()
@@ -380,6 +381,13 @@ def stabilize(frames: np.ndarray, masks: np.ndarray, *, kind: str | None = None,
         negative latency, flow arrays of the wrong shape.
     TypeError
         Wrong dtypes or argument types, unknown knobs.
+
+    Notes
+    -----
+    Offline (``latency=None``) keeps the forward pass's value and weight for every frame (8 bytes
+    per pixel per frame, on top of the output) and one pair of flows at a time: the backward pass
+    recomputes the flows rather than holding them for the whole clip. With ``latency=k`` memory
+    holds k + 1 frames.
 
     Examples
     --------
