@@ -334,7 +334,9 @@ def _check_mask_like(mask: np.ndarray, fmt: MaskFormat, name: str) -> None:
             raise ValueError(f"{name} must be finite and in [0, 1]; got range [{lo}, {hi}]")
     elif fmt.is_binary and mask.dtype == np.uint8:
         if np.count_nonzero(mask[(mask != 0)] != fmt.scale):
-            raise ValueError(f"{name} is a binary mask, so its values must be 0 or {int(fmt.scale)}")
+            raise ValueError(f"{name} has values other than 0 and {int(fmt.scale)}, but the masks are "
+                             "binary (as given, or inferred from the first mask); for probabilities "
+                             "pass kind='soft'")
 
 
 def stabilize(frames: np.ndarray, masks: np.ndarray, *, kind: str | None = None,
