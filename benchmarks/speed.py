@@ -119,8 +119,7 @@ def main(argv=None) -> int:
     ap.add_argument("--frames", type=int, default=40)
     ap.add_argument("--out", type=Path, default=None, help="also write the tables to this markdown file")
     args = ap.parse_args(argv)
-    cv2.setNumThreads(args.threads)
-    numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
+    tc.set_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
     lines = [f"threads: {args.threads}; OpenCV {cv2.__version__}, numba {numba.__version__}, numpy {np.__version__}", ""]
     warm = tc.synthetic.make_clip(n_frames=4, height=96, width=128)
     tc.stabilize(warm.frames, warm.masks, preset="realtime", latency=1)  # compile outside the timings

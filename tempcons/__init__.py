@@ -9,9 +9,10 @@ from . import baselines, flow, metrics, synthetic
 from ._opencv import check_opencv
 from .presets import PRESETS, Settings
 from .stabilize import Stabilizer, stabilize
+from .threads import set_threads
 
 __version__ = "0.1.0"
-__all__ = ["stabilize", "Stabilizer", "Settings", "PRESETS", "baselines", "flow", "metrics", "synthetic",
+__all__ = ["stabilize", "Stabilizer", "Settings", "PRESETS", "set_threads", "baselines", "flow", "metrics", "synthetic",
            "__version__"]
 
 check_opencv()

@@ -204,3 +204,10 @@ def test_streaming_bad_input_raises_clearly(clip):
     binary.update(clip.frames[0], (clip.masks[0] > 0.5).astype(np.uint8) * 255)
     with pytest.raises(ValueError, match="kind='soft'"):
         binary.update(clip.frames[1], (clip.masks[1] * 255).astype(np.uint8))
+
+
+def test_set_threads_validates():
+    with pytest.raises(ValueError, match="n must be"):
+        tc.set_threads(0)
+    with pytest.raises(ValueError, match="NUMBA_NUM_THREADS"):
+        tc.set_threads(10_000)
