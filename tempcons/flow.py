@@ -9,8 +9,6 @@ Flows the caller supplies in another order must be converted before they reach t
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import cv2
 import numpy as np
 
@@ -220,5 +218,3 @@ def invert_flow(flow_ab: np.ndarray, *, iterations: int = 8) -> np.ndarray:
     _k.invert_flow(flow_ab, int(iterations), out)
     return out
 
-
-FlowCallable = Callable[[np.ndarray, np.ndarray], np.ndarray]

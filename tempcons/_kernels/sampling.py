@@ -10,24 +10,17 @@ from numba import njit
 
 
 @njit(cache=True, inline="always", fastmath=True, error_model="numpy")
-def taps(x, y, w, h):
-    """Corner indices and fractions of a bilinear sample, computed once for several planes."""
+def bilinear(img, x, y):
+    h, w = img.shape
     x0 = min(np.int64(x), w - 1)
     y0 = min(np.int64(y), h - 1)
-    return x0, y0, min(x0 + 1, w - 1), min(y0 + 1, h - 1), np.float32(x - x0), np.float32(y - y0)
-
-
-@njit(cache=True, inline="always", fastmath=True, error_model="numpy")
-def lerp(img, x0, y0, x1, y1, ax, ay):
+    x1 = min(x0 + 1, w - 1)
+    y1 = min(y0 + 1, h - 1)
+    ax = np.float32(x - x0)
+    ay = np.float32(y - y0)
     top = img[y0, x0] + ax * (img[y0, x1] - img[y0, x0])
     bot = img[y1, x0] + ax * (img[y1, x1] - img[y1, x0])
     return top + ay * (bot - top)
-
-
-@njit(cache=True, inline="always", fastmath=True, error_model="numpy")
-def bilinear(img, x, y):
-    x0, y0, x1, y1, ax, ay = taps(x, y, img.shape[1], img.shape[0])
-    return lerp(img, x0, y0, x1, y1, ax, ay)
 
 
 @njit(cache=True, inline="always", fastmath=True, error_model="numpy")
@@ -52,12 +45,6 @@ def bilinear_vec(flow, x, y):
 @njit(cache=True, inline="always", fastmath=True, error_model="numpy")
 def inside(x, y, w, h):
     return x >= 0.0 and y >= 0.0 and x <= w - 1 and y <= h - 1
-
-
-@njit(cache=True, inline="always", fastmath=True, error_model="numpy")
-def grid_coord(i, scale):
-    """Position of full-resolution pixel ``i`` on a grid resized by ``scale`` (centre-aligned, as cv2.resize)."""
-    return (np.float32(i) + np.float32(0.5)) * scale - np.float32(0.5)
 
 
 @njit(cache=True, inline="always", fastmath=True, error_model="numpy")
