@@ -92,8 +92,8 @@ def run_demo(out: str | Path | None = "tempcons_demo.png", *, n_frames: int = 48
             best = result
     raw = rows[0]
     bal = next(r for r in rows if r["method"] == "tempcons balanced offline")
-    echo(f"balanced offline: excess flicker {bal['excess'] / raw['excess']:.2f}x raw's, "
-         f"IoU {bal['J'] - raw['J']:+.4f}")
+    echo(f"balanced offline vs raw: flicker {raw['flicker']:.5f} -> {bal['flicker']:.5f} "
+         f"(ground truth {ruler.truth_flicker:.5f}), IoU {raw['J']:.4f} -> {bal['J']:.4f}")
     if out is not None:
         path = _free_path(Path(out))
         cv2.imwrite(str(path), _strip(clip, best))
