@@ -87,6 +87,12 @@ class _Pipeline:
         self.estimator = None if self.flow_fn else FlowEstimator(method, settings.flow_preset, settings.flow_scale)
         self.size: tuple[int, int] | None = None
         self.fmt: MaskFormat | None = None
+        self._spare: list[temporal.TemporalState] = []
+        self._scratch: np.ndarray | None = None
+
+    def recycle(self, state: temporal.TemporalState) -> None:
+        """Hand back a state nothing refers to any more; the next step writes into it."""
+        self._spare.append(state)
 
     def _check_size(self, frame: np.ndarray, mask: np.ndarray, where: str) -> None:
         if self.size is None:
@@ -126,9 +132,12 @@ class _Pipeline:
     def step(self, fr: _Frame, prev: temporal.TemporalState | None, flow: np.ndarray | None,
              valid: np.ndarray | None) -> temporal.TemporalState:
         s = self.settings
+        if self._scratch is None:
+            self._scratch = np.empty((*self.size, 4), np.float32)
         return temporal.filter_step(fr.evidence, fr.local_mean, fr.gray, prev, flow, valid,
                                     memory=s.memory, sigma_color=s.sigma_color, kappa=s.kappa,
-                                    max_weight=s.max_weight, confidence_floor=s.confidence_floor)
+                                    max_weight=s.max_weight, confidence_floor=s.confidence_floor,
+                                    out=self._spare.pop() if self._spare else None, scratch=self._scratch)
 
     def merge(self, fr: _Frame, value_a: np.ndarray, total_a: np.ndarray, b: temporal.TemporalState) -> np.ndarray:
         return temporal.merge(fr.evidence, fr.local_mean, value_a, total_a, b.value, b.total,
@@ -163,7 +172,7 @@ def check_mask_size(mask_hw: tuple[int, int], frame_hw: tuple[int, int], name: s
                          "more than 1%; masks must cover the whole frame")
 
 
-@dataclass
+@dataclass(eq=False)
 class _Entry:
     fr: _Frame
     pair: _Pair | None
@@ -265,6 +274,8 @@ class Stabilizer:
         else:
             state = pipe.step(fr, None, None, None)
         entry = _Entry(fr, pair, state)
+        if prev is not None and prev not in self._window:
+            pipe.recycle(prev.state)
         self._window.append(entry)
         self._last = entry
         self._count += 1
@@ -286,8 +297,10 @@ class Stabilizer:
         if len(window) > 1:
             back = pipe.step(window[-1].fr, None, None, None)
             for i in range(len(window) - 2, -1, -1):
-                back = pipe.step(window[i].fr, back, *window[i + 1].pair.into_a)
+                done, back = back, pipe.step(window[i].fr, back, *window[i + 1].pair.into_a)
+                pipe.recycle(done)
             value = pipe.merge(entry.fr, entry.state.value, entry.state.total, back)
+            pipe.recycle(back)
         else:
             value = entry.state.value
         link = entry.pair
@@ -296,6 +309,8 @@ class Stabilizer:
         else:
             out, self._decision = pipe.finish(entry.fr, value, self._decision, *link.into_b)
         window.popleft()
+        if entry is not self._last:
+            pipe.recycle(entry.state)
         return out
 
 
@@ -459,7 +474,8 @@ def _offline(frames, masks, fmt, settings, flow, supplied, loop) -> np.ndarray:
             state = pipe.step(fr, None, None, None)
         else:
             pair = pipe.pair(prev_fr, fr, supplied(t))
-            state = pipe.step(fr, state, *pair.into_b)
+            done, state = state, pipe.step(fr, state, *pair.into_b)
+            pipe.recycle(done)
         fwd_value[t] = state.value
         fwd_total[t] = state.total
         prev_fr = fr
@@ -472,7 +488,8 @@ def _offline(frames, masks, fmt, settings, flow, supplied, loop) -> np.ndarray:
             flow_ab = valid_ab = None
         else:
             flow_ab, valid_ab = pipe.pair(fr, next_fr, supplied(t + 1)).into_a
-            back = pipe.step(fr, back, flow_ab, valid_ab)
+            done, back = back, pipe.step(fr, back, flow_ab, valid_ab)
+            pipe.recycle(done)
         value = pipe.merge(fr, fwd_value[t], fwd_total[t], back)
         out[t], decision = pipe.finish(fr, value, decision, flow_ab, valid_ab)
         next_fr = fr
