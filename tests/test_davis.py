@@ -1,0 +1,66 @@
+"""DAVIS J and F against the reference code's outputs and the DAVIS team's official values.
+
+Both data sets live in ../shared (fixtures made by running davis2017-evaluation; official KEY
+numbers); these tests skip when it is absent. The hand-worked cases below always run.
+"""
+
+import csv
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from tempcons.metrics import boundary_f_measure, boundary_map, region_similarity
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+FIXTURES = SHARED / "fixtures" / "metrics" / "davis_jf"
+REAL = SHARED / "data" / "real"
+
+
+def test_boundary_border_rules_by_hand():
+    full = np.ones((6, 8), bool)
+    assert not boundary_map(full).any()  # a mask filling the frame has no boundary
+    empty = np.zeros((6, 8), bool)
+    # empty prediction against a full truth: both boundaries empty -> F = 1 (while J = 0)
+    assert boundary_f_measure(empty, full) == 1.0 and region_similarity(empty, full) == 0.0
+    left = np.zeros((6, 8), bool)
+    left[:, :3] = True  # touches the left, top and bottom borders: only the inner edge counts
+    assert boundary_map(left).sum() == 6 and boundary_map(left)[:, 2].all()
+
+
+def test_f_measure_edge_cases_by_hand():
+    g = np.zeros((40, 40), bool)
+    g[10:20, 10:20] = True
+    assert boundary_f_measure(np.zeros_like(g), g) == 0.0  # P = 1, R = 0
+    assert boundary_f_measure(g, np.zeros_like(g)) == 0.0  # P = 0, R = 1
+    shifted = np.roll(g, 20, axis=0)  # 10 px away, far beyond the 1-px tolerance (ceil(0.008 * 56.6))
+    assert boundary_f_measure(shifted, g) == 0.0
+
+
+@pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"fixtures not found at {FIXTURES}")
+@pytest.mark.parametrize("case", [f"case_{i:02d}" for i in range(10)])
+def test_matches_davis2017_evaluation_outputs(case):
+    z = np.load(FIXTURES / f"{case}.npz")
+    exp = json.load(open(FIXTURES / "expected.json"))[case]
+    gt, pred, void = z["gt"], z["pred"], z["void"]
+    np.testing.assert_allclose(region_similarity(pred, gt), exp["J"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(boundary_f_measure(pred, gt), exp["F"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(region_similarity(pred, gt, void), exp["J_void"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(boundary_f_measure(pred, gt, void), exp["F_void"], rtol=0, atol=1e-12)
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason=f"shared data not found at {REAL}")
+def test_equals_official_davis2016_values_for_key():
+    rows = list(csv.DictReader(open(REAL / "davis2016_val_official_per_frame_key.csv")))
+    by_seq = {}
+    for r in rows:
+        by_seq.setdefault(r["sequence"], []).append(r)
+    for seq, items in by_seq.items():
+        frames = [int(r["frame"]) for r in items]
+        gt = np.stack([cv2.imread(str(REAL / seq / "gt" / f"{f:05d}.png"), cv2.IMREAD_GRAYSCALE) for f in frames]) > 127
+        pred = np.stack([cv2.imread(str(REAL / seq / "raw_key" / f"{f:05d}.png"), cv2.IMREAD_GRAYSCALE)
+                         for f in frames]) > 127
+        np.testing.assert_allclose(region_similarity(pred, gt), [float(r["J"]) for r in items], atol=1e-6)
+        np.testing.assert_allclose(boundary_f_measure(pred, gt), [float(r["F"]) for r in items], atol=1e-6)
