@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tempcons.metrics import boundary_f_measure, boundary_map, region_similarity
+from tempcons.metrics import boundary_f_measure, boundary_map, decay_corrected, region_similarity, statistics
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 FIXTURES = SHARED / "fixtures" / "metrics" / "davis_jf"
@@ -64,3 +64,27 @@ def test_equals_official_davis2016_values_for_key():
                          for f in frames]) > 127
         np.testing.assert_allclose(region_similarity(pred, gt), [float(r["J"]) for r in items], atol=1e-6)
         np.testing.assert_allclose(boundary_f_measure(pred, gt), [float(r["F"]) for r in items], atol=1e-6)
+
+
+STATS = SHARED / "fixtures" / "metrics" / "davis_stats"
+
+
+@pytest.mark.skipif(not STATS.is_dir(), reason=f"fixtures not found at {STATS}")
+@pytest.mark.parametrize("case", [f"values_{i:02d}" for i in range(12)])
+def test_statistics_match_db_statistics(case):
+    values = np.load(STATS / f"{case}.npz")["values"]
+    exp = json.load(open(STATS / "expected.json"))["db_statistics"][case]
+    got = statistics(values)
+    np.testing.assert_allclose([got["mean"], got["recall"], got["decay"]], [exp["M"], exp["R"], exp["D"]],
+                               rtol=0, atol=1e-12, equal_nan=True)
+    if len(values) <= 255:
+        assert decay_corrected(values) == pytest.approx(got["decay"], abs=1e-12)
+    else:
+        assert np.isfinite(decay_corrected(values))
+
+
+def test_decay_corrected_by_hand():
+    values = np.r_[np.ones(100), np.zeros(200), np.full(100, 0.5)]  # N = 400
+    # bounds round(linspace(1, 400, 5)) - 1 = 0, 100, 199, 299, 399: the first quarter is
+    # values[0:101] (100 ones, one zero), the last values[299:400] (one zero, 100 halves)
+    assert decay_corrected(values) == pytest.approx(100 / 101 - 50 / 101)

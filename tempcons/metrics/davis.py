@@ -8,12 +8,13 @@ outputs (../shared/fixtures) and against the DAVIS team's official per-frame val
 from __future__ import annotations
 
 import math
+import warnings
 
 import cv2
 import numpy as np
 from skimage.morphology import disk
 
-__all__ = ["region_similarity", "boundary_f_measure", "boundary_map"]
+__all__ = ["region_similarity", "boundary_f_measure", "boundary_map", "statistics", "decay_corrected"]
 
 
 def region_similarity(pred: np.ndarray, gt: np.ndarray, void: np.ndarray | None = None) -> np.ndarray:
@@ -163,3 +164,71 @@ def boundary_f_measure(pred: np.ndarray, gt: np.ndarray, void: np.ndarray | None
             recall = np.sum(gb & (cv2.dilate(pb.astype(np.uint8), kernel) > 0)) / n_g
         out[t] = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
     return out[0] if single else out
+
+
+def _decay(values: np.ndarray, wrap_uint8: bool) -> float:
+    n = len(values)
+    ids = (np.round(np.linspace(1, n, 5) + 1e-10) - 1).astype(np.int64)
+    if wrap_uint8:
+        ids = ids % 256
+    bins = []
+    for i in range(4):
+        end = ids[i + 1] + 1
+        # The reference adds 1 to a uint8 index: 255 + 1 wraps to 0 under numpy >= 2.
+        bins.append(values[ids[i]:(end % 256 if wrap_uint8 else end)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return float(np.nanmean(bins[0]) - np.nanmean(bins[3]))
+
+
+def statistics(values: np.ndarray) -> dict:
+    """Per-object DAVIS statistics of per-frame J or F values, exactly as ``db_statistics``.
+
+    ``mean`` = nanmean, ``recall`` = share of frames above 0.5, ``decay`` = mean of the first
+    quarter of frames minus mean of the last quarter, with quarter bounds
+    ``round(linspace(1, N, 5) + 1e-10) - 1``. The reference casts those bounds to uint8, so for
+    N > 255 evaluated frames the bins wrap: N = 256-~340 gives an empty last bin and NaN, larger N
+    a finite but wrong value. tempcons reproduces that (with numpy >= 2 semantics for the
+    wrapped ``255 + 1``, which makes N = 256 NaN; numpy 1.x gave a finite value) so that numbers
+    match published tables; :func:`decay_corrected` gives the intended quantity.
+
+    Parameters
+    ----------
+    values : ndarray, (N,)
+        Per-frame values of one object (frames the benchmark evaluates).
+
+    Returns
+    -------
+    dict with ``mean``, ``recall``, ``decay`` (floats; NaN where the reference gives NaN).
+
+    Raises
+    ------
+    ValueError
+        If ``values`` is not a non-empty 1-D array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = statistics(np.array([1.0, 0.8, 0.6, 0.4, 0.2]))
+    >>> round(s["mean"], 3), s["recall"], round(s["decay"], 3)
+    (0.6, 0.6, 0.7)
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(f"values must be a non-empty 1-D array, got shape {values.shape}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = float(np.nanmean(values))
+        recall = float(np.nanmean(values > 0.5))
+    return {"mean": mean, "recall": recall, "decay": _decay(values, wrap_uint8=True)}
+
+
+def decay_corrected(values: np.ndarray) -> float:
+    """DAVIS decay with the quarter bounds the reference intends (no uint8 wrap for N > 255).
+
+    Equal to ``statistics(values)["decay"]`` for N <= 255.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(f"values must be a non-empty 1-D array, got shape {values.shape}")
+    return _decay(values, wrap_uint8=False)
