@@ -211,7 +211,7 @@ def statistics(values: np.ndarray) -> dict:
     >>> import numpy as np
     >>> s = statistics(np.array([1.0, 0.8, 0.6, 0.4, 0.2]))
     >>> round(s["mean"], 3), s["recall"], round(s["decay"], 3)
-    (0.6, 0.6, 0.7)
+    (0.6, 0.6, 0.6)
     """
     values = np.asarray(values, dtype=np.float64)
     if values.ndim != 1 or values.size == 0:
