@@ -23,6 +23,7 @@ def test_equal_to_rvm_scripts(case):
         (matting.mse(pred, true), lr["pha_mse"], exp["lr_clip_mean"]["pha_mse"]),
         (matting.grad(pred, true), lr["pha_grad"], exp["lr_clip_mean"]["pha_grad"]),
         (matting.grad(pred, true, protocol="rvm_hr"), hr["pha_grad"], exp["hr_clip_mean"]["pha_grad"]),
+        (matting.conn(pred, true), lr["pha_conn"], exp["lr_clip_mean"]["pha_conn"]),
         (matting.dtssd(pred, true), lr["pha_dtssd"], exp["lr_clip_mean"]["pha_dtssd"]),
         (matting.fgr_mse(z["pred_fgr_u8"], z["true_fgr_u8"], true), lr["fgr_mse"], exp["lr_clip_mean"]["fgr_mse"]),
         (matting.fgr_mad(z["pred_fgr_u8"], z["true_fgr_u8"], true), lr["fgr_mad"], exp["lr_clip_mean"]["fgr_mad"]),
@@ -43,6 +44,7 @@ def test_by_hand_and_protocol_labels():
     assert score.per_frame.tolist() == [250.0, 250.0] and score.protocol == "rvm" and score.name == "MSE"
     assert matting.grad(pred, true).value == 0.0  # constant frames have no gradient
     assert matting.dtssd(pred, true).value == 0.0  # no change in time
+    assert matting.conn(true, true).value == 0.0
 
 
 @pytest.mark.parametrize("call, err", [
