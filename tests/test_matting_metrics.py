@@ -57,3 +57,16 @@ def test_by_hand_and_protocol_labels():
 def test_bad_input(call, err):
     with pytest.raises(err):
         call()
+
+
+@pytest.mark.skipif(not RVM.is_dir(), reason=f"fixtures not found at {RVM}")
+def test_dataset_mean_follows_the_workbook():
+    agg = json.load(open(RVM / "expected.json"))["excel_aggregate"]
+    data = [np.load(RVM / f"{c}.npz") for c in agg["clips_in_order"]]
+    fns = {"pha_mad": matting.mad, "pha_mse": matting.mse, "pha_grad": matting.grad,
+           "pha_conn": matting.conn, "pha_dtssd": matting.dtssd}
+    for name, fn in fns.items():
+        scores = [fn(z["pred_pha_u8"], z["true_pha_u8"]) for z in data]
+        assert matting.rvm_dataset_mean(scores) == pytest.approx(agg["metrics"][name]["excel_summary"], rel=1e-5)
+    fgr = [matting.fgr_mse(z["pred_fgr_u8"], z["true_fgr_u8"], z["true_pha_u8"]) for z in data]
+    assert matting.rvm_dataset_mean(fgr) == pytest.approx(agg["metrics"]["fgr_mse"]["excel_summary"], rel=1e-5)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["MattingScore", "mad", "mse", "grad", "conn", "dtssd", "fgr_mse", "fgr_mad"]
+__all__ = ["MattingScore", "mad", "mse", "grad", "conn", "dtssd", "fgr_mse", "fgr_mad", "rvm_dataset_mean"]
 
 _QUANTIZE = (None, "truncate", "round")
 
@@ -235,3 +235,40 @@ def fgr_mad(pred_fgr: np.ndarray, true_fgr: np.ndarray, true_alpha: np.ndarray, 
             protocol: str = "rvm") -> MattingScore:
     """Foreground MAD x1e3 over pixels where the true alpha is > 0 (RVM's low-resolution script only)."""
     return _foreground(pred_fgr, true_fgr, true_alpha, False, protocol)
+
+
+def rvm_dataset_mean(clips: list) -> float:
+    """The dataset number RVM's evaluation workbook reports for one metric, Excel rules included.
+
+    The workbook has one row per clip and one column per frame index. Each column is averaged
+    over the clips that have that frame (blank cells ignored), and the summary cell averages
+    those column means, but only over the columns written for the *first* clip's length and at
+    most 700 of them (columns C..ZZ). For clips of equal length under 700 frames (RVM's test
+    set: 100) this is the plain mean over all frames; otherwise it is not, and this function
+    reproduces what the workbook shows.
+
+    Parameters
+    ----------
+    clips : list of MattingScore or of 1-D arrays
+        Per-frame values of each clip, in the workbook's row order.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        On an empty list or an empty clip.
+
+    Examples
+    --------
+    >>> rvm_dataset_mean([[1.0, 1.0], [3.0, 3.0, 9.0]])  # the third frame is not averaged
+    2.0
+    """
+    rows = [np.asarray(c.per_frame if isinstance(c, MattingScore) else c, dtype=np.float64) for c in clips]
+    if not rows or any(r.ndim != 1 or r.size == 0 for r in rows):
+        raise ValueError("clips must be a non-empty list of non-empty per-frame series")
+    columns = min(len(rows[0]), 700)
+    means = [np.nanmean([r[j] for r in rows if j < len(r)]) for j in range(columns)]
+    return float(np.mean(means))
