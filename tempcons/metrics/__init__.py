@@ -4,9 +4,9 @@ Every flow-based number records where its flow came from (``flow_source``): publ
 are only comparable when computed with the same flow.
 """
 
-from . import matting
+from . import matting, semantic
 from .davis import boundary_f_measure, boundary_map, decay_corrected, region_similarity, statistics
 from .flicker import WarpingError, lai_visibility, warping_error
 from .ruler import ClipRuler
 
-__all__ = ["matting", "ClipRuler", "region_similarity", "boundary_f_measure", "boundary_map", "statistics", "decay_corrected", "warping_error", "lai_visibility", "WarpingError"]
+__all__ = ["matting", "semantic", "ClipRuler", "region_similarity", "boundary_f_measure", "boundary_map", "statistics", "decay_corrected", "warping_error", "lai_visibility", "WarpingError"]
