@@ -10,14 +10,16 @@ from numba import njit
 
 
 @njit(cache=True, inline="always", fastmath=True, error_model="numpy")
-def bilinear(img, x, y):
-    h, w = img.shape
+def corners(x, y, w, h):
+    """Integer corners and fractional offsets of a bilinear sample at (x, y) on a (h, w) grid."""
     x0 = min(np.int64(x), w - 1)
     y0 = min(np.int64(y), h - 1)
-    x1 = min(x0 + 1, w - 1)
-    y1 = min(y0 + 1, h - 1)
-    ax = np.float32(x - x0)
-    ay = np.float32(y - y0)
+    return x0, y0, min(x0 + 1, w - 1), min(y0 + 1, h - 1), np.float32(x - x0), np.float32(y - y0)
+
+
+@njit(cache=True, inline="always", fastmath=True, error_model="numpy")
+def bilinear(img, x, y):
+    x0, y0, x1, y1, ax, ay = corners(x, y, img.shape[1], img.shape[0])
     top = img[y0, x0] + ax * (img[y0, x1] - img[y0, x0])
     bot = img[y1, x0] + ax * (img[y1, x1] - img[y1, x0])
     return top + ay * (bot - top)
@@ -26,13 +28,7 @@ def bilinear(img, x, y):
 @njit(cache=True, inline="always", fastmath=True, error_model="numpy")
 def bilinear_vec(flow, x, y):
     """Sample both components of an ``(h, w, 2)`` field at one point."""
-    h, w = flow.shape[0], flow.shape[1]
-    x0 = min(np.int64(x), w - 1)
-    y0 = min(np.int64(y), h - 1)
-    x1 = min(x0 + 1, w - 1)
-    y1 = min(y0 + 1, h - 1)
-    ax = np.float32(x - x0)
-    ay = np.float32(y - y0)
+    x0, y0, x1, y1, ax, ay = corners(x, y, flow.shape[1], flow.shape[0])
     w00 = (np.float32(1.0) - ax) * (np.float32(1.0) - ay)
     w01 = ax * (np.float32(1.0) - ay)
     w10 = (np.float32(1.0) - ax) * ay

@@ -17,6 +17,18 @@ from skimage.morphology import disk
 __all__ = ["region_similarity", "boundary_f_measure", "boundary_map", "statistics", "decay_corrected"]
 
 
+def _checked(pred, gt, void):
+    """Arrays of one shape, or a ValueError naming the one that differs."""
+    pred, gt = np.asarray(pred), np.asarray(gt)
+    if pred.shape != gt.shape:
+        raise ValueError(f"pred and gt must have the same shape, got {pred.shape} and {gt.shape}")
+    if void is not None:
+        void = np.asarray(void)
+        if void.shape != gt.shape:
+            raise ValueError(f"void must have the shape of gt {gt.shape}, got {void.shape}")
+    return pred, gt, void
+
+
 def region_similarity(pred: np.ndarray, gt: np.ndarray, void: np.ndarray | None = None) -> np.ndarray:
     """Per-frame J = |P & G| / |P | G| on boolean masks; 1 where the union is empty.
 
@@ -43,16 +55,10 @@ def region_similarity(pred: np.ndarray, gt: np.ndarray, void: np.ndarray | None 
     >>> float(region_similarity(p, g))
     0.5
     """
-    pred = np.asarray(pred)
-    gt = np.asarray(gt)
-    if pred.shape != gt.shape:
-        raise ValueError(f"pred and gt must have the same shape, got {pred.shape} and {gt.shape}")
+    pred, gt, void = _checked(pred, gt, void)
     p = pred.astype(bool)
     g = gt.astype(bool)
     if void is not None:
-        void = np.asarray(void)
-        if void.shape != gt.shape:
-            raise ValueError(f"void must have the shape of gt {gt.shape}, got {void.shape}")
         keep = ~void.astype(bool)
         p = p & keep
         g = g & keep
@@ -138,15 +144,10 @@ def boundary_f_measure(pred: np.ndarray, gt: np.ndarray, void: np.ndarray | None
     >>> float(boundary_f_measure(g, g))
     1.0
     """
-    pred = np.asarray(pred)
-    gt = np.asarray(gt)
-    if pred.shape != gt.shape:
-        raise ValueError(f"pred and gt must have the same shape, got {pred.shape} and {gt.shape}")
-    if void is not None and np.shape(void) != gt.shape:
-        raise ValueError(f"void must have the shape of gt {gt.shape}, got {np.shape(void)}")
+    pred, gt, void = _checked(pred, gt, void)
     single = pred.ndim == 2
     p3, g3 = np.atleast_3d(pred.T).T, np.atleast_3d(gt.T).T
-    keep = None if void is None else ~np.atleast_3d(np.asarray(void).T).T.astype(bool)
+    keep = None if void is None else ~np.atleast_3d(void.T).T.astype(bool)
     h, w = g3.shape[1:]
     radius = bound_th if bound_th >= 1 else math.ceil(bound_th * math.hypot(h, w))
     kernel = disk(int(radius)).astype(np.uint8)
