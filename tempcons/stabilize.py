@@ -459,8 +459,9 @@ def stabilize(frames: np.ndarray, masks: np.ndarray, *, kind: str | None = None,
 def _offline(frames, masks, fmt, settings, flow, supplied, loop) -> np.ndarray:
     """Whole-clip form: a causal pass forward, then one backward, merged frame by frame.
 
-    Only the forward estimates (value and weight per frame) are kept; flows are recomputed in
-    the backward pass, so memory holds one pair of flows at a time whatever the clip length.
+    Only the forward estimates (value and weight per frame) are kept; frames are prepared and
+    flows computed again in the backward pass (the flows cost most), so memory holds one pair of
+    flows at a time whatever the clip length.
     """
     pipe = _Pipeline(settings, flow)
     pipe.fmt = fmt

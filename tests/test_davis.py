@@ -6,17 +6,16 @@ numbers); these tests skip when it is absent. The hand-worked cases below always
 
 import csv
 import json
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+from shared import REAL, fixtures, load_case, needs
 from tempcons.metrics import boundary_f_measure, boundary_map, decay_corrected, region_similarity, statistics
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-FIXTURES = SHARED / "fixtures" / "metrics" / "davis_jf"
-REAL = SHARED / "data" / "real"
+FIXTURES = fixtures("davis_jf")
+STATS = fixtures("davis_stats")
 
 
 def test_boundary_border_rules_by_hand():
@@ -39,11 +38,10 @@ def test_f_measure_edge_cases_by_hand():
     assert boundary_f_measure(shifted, g) == 0.0
 
 
-@pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"fixtures not found at {FIXTURES}")
+@needs(FIXTURES)
 @pytest.mark.parametrize("case", [f"case_{i:02d}" for i in range(10)])
 def test_matches_davis2017_evaluation_outputs(case):
-    z = np.load(FIXTURES / f"{case}.npz")
-    exp = json.load(open(FIXTURES / "expected.json"))[case]
+    z, exp = load_case(FIXTURES, case)
     gt, pred, void = z["gt"], z["pred"], z["void"]
     np.testing.assert_allclose(region_similarity(pred, gt), exp["J"], rtol=0, atol=1e-12)
     np.testing.assert_allclose(boundary_f_measure(pred, gt), exp["F"], rtol=0, atol=1e-12)
@@ -51,7 +49,7 @@ def test_matches_davis2017_evaluation_outputs(case):
     np.testing.assert_allclose(boundary_f_measure(pred, gt, void), exp["F_void"], rtol=0, atol=1e-12)
 
 
-@pytest.mark.skipif(not REAL.is_dir(), reason=f"shared data not found at {REAL}")
+@needs(REAL)
 def test_equals_official_davis2016_values_for_key():
     rows = list(csv.DictReader(open(REAL / "davis2016_val_official_per_frame_key.csv")))
     by_seq = {}
@@ -66,10 +64,7 @@ def test_equals_official_davis2016_values_for_key():
         np.testing.assert_allclose(boundary_f_measure(pred, gt), [float(r["F"]) for r in items], atol=1e-6)
 
 
-STATS = SHARED / "fixtures" / "metrics" / "davis_stats"
-
-
-@pytest.mark.skipif(not STATS.is_dir(), reason=f"fixtures not found at {STATS}")
+@needs(STATS)
 @pytest.mark.parametrize("case", [f"values_{i:02d}" for i in range(12)])
 def test_statistics_match_db_statistics(case):
     values = np.load(STATS / f"{case}.npz")["values"]

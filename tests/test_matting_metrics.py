@@ -1,21 +1,20 @@
 """Matting metrics against RVM's evaluation scripts' own outputs (../shared fixtures) and by hand."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from shared import fixtures, load_case, needs
 from tempcons.metrics import matting
 
-RVM = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "metrics" / "rvm"
+RVM = fixtures("rvm")
 
 
-@pytest.mark.skipif(not RVM.is_dir(), reason=f"fixtures not found at {RVM}")
+@needs(RVM)
 @pytest.mark.parametrize("case", [f"case_{i:02d}" for i in range(8)])
 def test_equal_to_rvm_scripts(case):
-    z = np.load(RVM / f"{case}.npz")
-    exp = json.load(open(RVM / "expected.json"))[case]
+    z, exp = load_case(RVM, case)
     pred, true = z["pred_pha_u8"], z["true_pha_u8"]
     lr, hr = exp["lr"], exp["hr"]
     checks = [
@@ -59,7 +58,7 @@ def test_bad_input(call, err):
         call()
 
 
-@pytest.mark.skipif(not RVM.is_dir(), reason=f"fixtures not found at {RVM}")
+@needs(RVM)
 def test_dataset_mean_follows_the_workbook():
     agg = json.load(open(RVM / "expected.json"))["excel_aggregate"]
     data = [np.load(RVM / f"{c}.npz") for c in agg["clips_in_order"]]

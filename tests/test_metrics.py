@@ -1,11 +1,10 @@
 """Warping error and J against values worked out by hand."""
 
-import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from shared import fixtures, load_case, needs
 from tempcons.metrics import lai_visibility, region_similarity, warping_error
 
 
@@ -50,15 +49,14 @@ def test_warping_error_needs_frames_or_flow():
         warping_error(np.zeros((3, 4, 4), np.float32), flow=(np.zeros((1, 4, 4, 2)), np.zeros((1, 4, 4, 2))))
 
 
-LAI = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "metrics" / "lai_warp"
+LAI = fixtures("lai_warp")
 
 
-@pytest.mark.skipif(not LAI.is_dir(), reason=f"fixtures not found at {LAI}")
+@needs(LAI)
 @pytest.mark.parametrize("case", [f"case_{i:02d}" for i in range(5)])
 def test_warping_error_equals_lai_reference(case):
     """Against fast_blind_video_consistency's own outputs given the same flows."""
-    z = np.load(LAI / f"{case}.npz")
-    exp = json.load(open(LAI / "expected.json"))[case]
+    z, exp = load_case(LAI, case)
     occluded = np.load(LAI / "expected_occlusion.npz")[case]
     fw, bw = z["fw_flow"], z["bw_flow"]
     visible = np.stack([lai_visibility(f, b) for f, b in zip(fw, bw)])

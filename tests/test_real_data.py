@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 import tempcons as tc
+from shared import REAL, needs
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
-pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason=f"shared data not found at {REAL}")
+pytestmark = needs(REAL)
 
 
 def _read(folder: Path, flags: int) -> np.ndarray:

@@ -1,14 +1,14 @@
 """VC_n against VSPW's and CFFM's scripts' own outputs (../shared fixtures) and by hand."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from shared import fixtures, needs
 from tempcons.metrics.semantic import vc_windows, video_consistency
 
-VSPW = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "metrics" / "vspw_vc"
+VSPW = fixtures("vspw_vc")
 
 
 def test_constant_wrong_prediction_scores_one_and_unstable_gt_is_nan():
@@ -19,7 +19,7 @@ def test_constant_wrong_prediction_scores_one_and_unstable_gt_is_nan():
     assert len(vc_windows(gt, gt, 8)) == 12  # C - n windows, not C - n + 1
 
 
-@pytest.mark.skipif(not VSPW.is_dir(), reason=f"fixtures not found at {VSPW}")
+@needs(VSPW)
 def test_equal_to_vspw_and_cffm_scripts():
     exp = json.load(open(VSPW / "expected.json"))
     names = exp["dataset"]["videos_in_order"]
