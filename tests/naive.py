@@ -119,3 +119,35 @@ def hysteresis(value, warped_prev, valid, margin):
     band = (value > 0.5 - margin) & (value < 0.5 + margin) & (warped_prev != 255) & (valid > 0.5)
     out[band] = warped_prev[band]
     return out
+
+
+def monotone_path_cost(cost):
+    """Cheapest cost of a (1,0)/(0,1)/(1,1) path from (0,0) to the end, paying entered cells."""
+    n1, n2 = cost.shape
+    acc = np.full((n1, n2), np.inf)
+    acc[0, 0] = 0.0
+    for i in range(n1):
+        for j in range(n2):
+            for di, dj in ((0, 1), (1, 0), (1, 1)):
+                if i >= di and j >= dj and (di or dj):
+                    acc[i, j] = min(acc[i, j], acc[i - di, j - dj] + cost[i, j])
+    return acc[-1, -1]
+
+
+def douglas_peucker(points, tol):
+    """Recursive Douglas-Peucker (point-to-segment distance, last of equally far points)."""
+    if len(points) < 3:
+        return points
+    a, b = points[0], points[-1]
+    best, best_d = 0, -1.0
+    for i in range(1, len(points) - 1):
+        p = points[i]
+        v, w = b - a, p - a
+        t = 0.0 if v @ v == 0 else min(max((w @ v) / (v @ v), 0.0), 1.0)
+        d = float(np.sum((w - t * v) ** 2))
+        if d >= best_d:
+            best, best_d = i, d
+    if best_d <= tol * tol:
+        return np.stack([a, b])
+    left = douglas_peucker(points[:best + 1], tol)
+    return np.vstack([left[:-1], douglas_peucker(points[best:], tol)])
