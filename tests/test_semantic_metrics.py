@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from shared import fixtures, needs
+from tempcons.metrics import semantic
 from tempcons.metrics.semantic import vc_windows, video_consistency
 
 VSPW = fixtures("vspw_vc")
@@ -44,3 +45,66 @@ def test_bad_input():
         vc_windows(np.zeros((20, 2, 2)), np.zeros((20, 2, 2)), 8)
     with pytest.raises(ValueError):
         vc_windows(np.zeros((20, 2, 2), np.uint8), np.zeros((19, 2, 2), np.uint8), 8)
+
+
+def test_miou_vspw_rules_by_hand():
+    gt = np.array([[[0, 0, 1, 255]]], np.uint8)  # 255 is void
+    pred = np.array([[[0, 1, 1, 2]]], np.uint8)
+    score = semantic.mean_iou(gt, pred, 3)
+    # class 0: 1/2, class 1: 1/2; class 2 is absent from the truth and not averaged
+    assert score.value == pytest.approx(0.5) and np.isnan(score.per_class[2])
+    assert semantic.mean_iou(gt, np.minimum(pred, 1), 2).value == pytest.approx(0.5)  # id 2 sat on void
+    with pytest.raises(ValueError, match="outside 0..1"):
+        semantic.mean_iou(gt, np.array([[[0, 2, 1, 1]]], np.uint8), 2)
+    with pytest.raises(TypeError, match="integer"):
+        semantic.mean_iou(gt.astype(float), pred, 3)
+
+
+def _shifting_labels(t=4, h=16, w=24, step=2):
+    labels = np.zeros((t, h, w), np.uint8)
+    for k in range(t):
+        labels[k, 4:12, 4 + step * k:12 + step * k] = 1
+    fw = np.zeros((t - 1, h, w, 2), np.float32)
+    fw[..., 0] = step  # frame t's pixel x is at x + step in t + 1
+    return labels, (fw, -fw)
+
+
+def test_tc_tempcons_is_one_under_exact_motion_and_lower_without_it():
+    labels, flow = _shifting_labels()
+    exact = semantic.temporal_consistency(labels, 2, flow=flow, protocol="tempcons")
+    still = semantic.temporal_consistency(labels, 2, flow=(np.zeros_like(flow[0]),) * 2, protocol="tempcons")
+    assert exact.value == 1.0 and still.value < 0.9
+    assert exact.flow_source == "caller" and len(exact.per_pair[0]) == 3
+
+
+def test_tc_vspw_reproduces_the_grid_sample_slip():
+    labels = np.ones((2, 4, 8), np.uint8)
+    zero = np.zeros((1, 4, 8, 2), np.float32)
+    score = semantic.temporal_consistency(labels, 2, flow=(zero, zero), protocol="vspw")
+    # x = 7 maps to 7 * 8/7 - 0.5 = 7.5, rounded half to even: 8, outside, read as class 0;
+    # the same happens on the last row (y = 3 -> 3.5 -> 4).
+    stay = (4 - 1) * (8 - 1)
+    assert score.value == pytest.approx(stay / 32)  # class 1 IoU; class 0 is absent from pred_t
+
+
+def test_tc_etc_truncates_bilinear_ids_and_bins_like_numpy_histogram():
+    labels = np.zeros((2, 1, 4), np.uint8)
+    labels[1] = [[1, 3, 3, 3]]
+    labels[0] = [[2, 2, 2, 2]]
+    half = np.zeros((1, 1, 4, 2), np.float32)
+    half[..., 0] = 0.5  # samples halfway: (1 + 3) / 2 = 2 at x = 0, 3 elsewhere
+    score = semantic.temporal_consistency(labels, 3, flow=(half, half), protocol="etc")
+    # warped = [2, 3, 3, 3]; id 3 lands in class 2's closed last bin, so class 2 has
+    # intersection 1 and union 4 (pred) + 4 (warped) - 1 = 7
+    assert score.per_class[2] == pytest.approx(1 / 7)
+    assert score.value == pytest.approx((1 / 7) / 3)  # classes 0 and 1 count as 0
+
+
+def test_tc_computes_flow_from_frames_and_says_so():
+    labels, _ = _shifting_labels()
+    rng = np.random.default_rng(0)
+    frames = np.repeat(rng.integers(0, 255, (1, 16, 24, 3), np.uint8), 4, axis=0)
+    score = semantic.temporal_consistency([labels], 2, frames=[frames], protocol="tempcons")
+    assert score.flow_source == "opencv-dis-medium-full"
+    with pytest.raises(ValueError, match="frames"):
+        semantic.temporal_consistency(labels, 2)

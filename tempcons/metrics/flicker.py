@@ -24,7 +24,7 @@ from .._kernels import warp as _kwarp
 from .._validate import check_flow, check_frames
 from ..flow import estimate_flow, fb_consistency
 
-__all__ = ["WarpingError", "warping_error", "lai_visibility", "clip_flows"]
+__all__ = ["WarpingError", "warping_error", "lai_visibility", "clip_flows", "pair_flows"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,27 @@ def clip_flows(frames: np.ndarray, *, preset: str = "medium", scale: float = 1.0
                estimate_flow(frames[t + 1], frames[t], preset=preset, scale=scale))
 
 
+def pair_flows(shape: tuple[int, int, int], frames: np.ndarray | None, flow, flow_source: str | None):
+    """(forward, backward) flow of each consecutive pair and where they came from.
+
+    ``flow`` is a (forward, backward) tuple of (T-1, H, W, 2) arrays (labelled ``flow_source``,
+    default "caller"); without it, DIS "medium" at full resolution on ``frames``, lazily.
+    """
+    n, h, w = shape
+    if flow is None:
+        if frames is None:
+            raise ValueError("give the input frames (to compute the flow on) or flow=(forward, backward)")
+        frames = check_frames(frames)
+        if frames.shape[:3] != (n, h, w):
+            raise ValueError(f"frames {frames.shape[:3]} and the evaluated video {(n, h, w)} must have the same T, H, W")
+        return clip_flows(frames), "opencv-dis-medium-full"
+    if not (isinstance(flow, tuple) and len(flow) == 2):
+        raise TypeError("flow must be a (forward, backward) tuple of (T-1, H, W, 2) arrays")
+    fw = check_flow(flow[0], "flow[0] (forward)", (n - 1, h, w, 2))
+    bw = check_flow(flow[1], "flow[1] (backward)", (n - 1, h, w, 2))
+    return zip(fw, bw), flow_source or "caller"
+
+
 def warping_error(video: np.ndarray, frames: np.ndarray | None = None, *, flow=None,
                   visibility: np.ndarray | None = None, flow_source: str | None = None) -> WarpingError:
     """Lai et al.'s warping error of a video (masks, mattes or images).
@@ -116,21 +137,7 @@ def warping_error(video: np.ndarray, frames: np.ndarray | None = None, *, flow=N
     if video.ndim not in (3, 4) or len(video) == 0:
         raise ValueError(f"video must have shape (T, H, W) or (T, H, W, C) with T >= 1, got {video.shape}")
     n, h, w = video.shape[:3]
-    if flow is None:
-        if frames is None:
-            raise ValueError("give the input frames (to compute the flow on) or flow=(forward, backward)")
-        frames = check_frames(frames)
-        if frames.shape[:3] != (n, h, w):
-            raise ValueError(f"frames {frames.shape[:3]} and video {(n, h, w)} must have the same T, H, W")
-        pairs = clip_flows(frames)
-        source = "opencv-dis-medium-full"
-    else:
-        if not (isinstance(flow, tuple) and len(flow) == 2):
-            raise TypeError("flow must be a (forward, backward) tuple of (T-1, H, W, 2) arrays")
-        fw = check_flow(flow[0], "flow[0] (forward)", (n - 1, h, w, 2))
-        bw = check_flow(flow[1], "flow[1] (backward)", (n - 1, h, w, 2))
-        pairs = zip(fw, bw)
-        source = flow_source or "caller"
+    pairs, source = pair_flows((n, h, w), frames, flow, flow_source)
     if visibility is not None and visibility.shape != (n - 1, h, w):
         raise ValueError(f"visibility must have shape {(n - 1, h, w)}, got {visibility.shape}")
     scale = 1.0 / 255.0 if video.dtype == np.uint8 else 1.0

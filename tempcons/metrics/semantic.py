@@ -1,4 +1,6 @@
-"""Video semantic segmentation consistency: VC_n (Miao et al., CVPR 2021, VSPW's code).
+"""Video semantic segmentation: VC_n, mIoU and flow-warped TC, as the reference scripts compute them.
+
+VC_n (Miao et al., CVPR 2021, VSPW's code).
 
 For a video of C frames and each window start i = 0 .. C - n - 1 (C - n windows, as
 ``VSPW_code/VC_perclip.py`` iterates; the last full window is not used):
@@ -11,6 +13,28 @@ Correctness is not asked: a constant wrong prediction scores 1. Void labels take
 equality tests. The dataset value pools every window of every video (``np.nanmean``), so long
 videos weigh more; videos of at most ``skip_up_to`` frames (16 in the official script, for both
 VC8 and VC16) are left out. Published numbers are x100.
+
+mIoU (VSPW's ``Evaluator``): one confusion matrix over every frame of every video; pixels whose
+ground truth is outside 0..C-1 (void) are left out; IoU per class, averaged over the classes
+present in the ground truth.
+
+TC, the mean IoU between each prediction and the next one warped back along the flow, has two
+published codes that agree on nothing but the idea (``reference/metrics.md`` §2.2), and a third
+variant of ours:
+
+- ``"vspw"`` (``VSPW_code/TC_cal.py``): nearest-neighbour warp through ``grid_sample`` with
+  ``align_corners=False`` but coordinates normalised by W - 1 (a scale and half-pixel slip,
+  reproduced), samples outside the frame read class 0; the prediction at t plays the ground
+  truth in VSPW's ``Evaluator`` (classes present in it are averaged);
+- ``"etc"`` (``ETC .../tool/eval_tc.py``): bilinear warp with border clamp (``Resample2d``) and
+  uint8 truncation, so in-between class ids appear at boundaries; ``intersectionAndUnion`` with
+  255 ignored and ``np.histogram`` bins (id C lands in class C - 1's closed last bin); IoU over
+  *all* C classes with +1e-10, so absent classes count 0;
+- ``"tempcons"``: nearest warp at the true position, pixels that leave the frame or fail Lai et
+  al.'s occlusion tests left out, IoU averaged over classes present in either map.
+
+The published numbers used FlowNet2 (ETC) and RAFT (VSPW); here the flow is the caller's or
+OpenCV DIS on the frames, and every result records which (``flow_source``).
 """
 
 from __future__ import annotations
@@ -19,7 +43,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["VideoConsistency", "vc_windows", "video_consistency"]
+from .._kernels import warp as _kwarp
+from .flicker import lai_visibility, pair_flows
+
+__all__ = ["VideoConsistency", "vc_windows", "video_consistency", "SegmentationScore", "mean_iou",
+           "temporal_consistency"]
 
 PROTOCOLS = ("vspw", "cffm")
 
@@ -146,3 +174,221 @@ def video_consistency(gts: list, preds: list, n: int = 8, *, protocol: str = "vs
     finite = pooled[~np.isnan(pooled)]
     value = float(finite.mean()) if finite.size else float("nan")
     return VideoConsistency(value, int(n), protocol, windows, skipped)
+
+
+@dataclass(frozen=True)
+class SegmentationScore:
+    """Result of :func:`mean_iou` and :func:`temporal_consistency`.
+
+    Attributes
+    ----------
+    name : str
+        ``"mIoU"`` or ``"TC"``.
+    protocol : str
+    value : float
+        The dataset number (0..1; published tables print x100).
+    per_class : ndarray of float64, (C,)
+        IoU per class, NaN for classes the protocol does not average.
+    per_pair : list of ndarray
+        TC only: the same score for each consecutive pair of each video (its own confusion).
+    flow_source : str or None
+    """
+
+    name: str
+    protocol: str
+    value: float
+    per_class: np.ndarray
+    per_pair: list
+    flow_source: str | None = None
+
+
+def _videos(videos, name: str) -> list[np.ndarray]:
+    """A list of integer (T, H, W) label videos (a single array counts as one video)."""
+    if isinstance(videos, np.ndarray):
+        videos = [videos]
+    out = []
+    for k, v in enumerate(videos):
+        v = np.asarray(v)
+        if v.ndim != 3 or len(v) == 0:
+            raise ValueError(f"{name}[{k}] must be a (T, H, W) label map video, got shape {v.shape}")
+        if v.dtype.kind not in "ui":
+            raise TypeError(f"{name}[{k}] must hold integer class ids, got dtype {v.dtype}")
+        out.append(v)
+    if not out:
+        raise ValueError(f"{name} is empty")
+    return out
+
+
+def _confusion(rows: np.ndarray, cols: np.ndarray, c: int, what: str) -> np.ndarray:
+    """C x C counts of (row class, column class) over pixels whose row class is in 0..C-1."""
+    keep = (rows >= 0) & (rows < c)
+    r, q = rows[keep].astype(np.int64), cols[keep].astype(np.int64)
+    if q.size and (q.min() < 0 or q.max() >= c):
+        raise ValueError(f"{what} holds class ids outside 0..{c - 1} where the reference is valid "
+                         f"(found {q.min()}..{q.max()}); pass num_classes covering every id")
+    return np.bincount(r * c + q, minlength=c * c).reshape(c, c)
+
+
+def _iou(conf: np.ndarray, present: np.ndarray) -> np.ndarray:
+    diag = np.diag(conf).astype(np.float64)
+    union = conf.sum(axis=0) + conf.sum(axis=1) - diag
+    with np.errstate(invalid="ignore", divide="ignore"):
+        iou = diag / union
+    return np.where(present, iou, np.nan)
+
+
+def _mean_present(iou: np.ndarray) -> float:
+    present = ~np.isnan(iou)
+    return float(iou[present].mean()) if present.any() else float("nan")
+
+
+def _check_classes(num_classes: int) -> int:
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
+        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+    return int(num_classes)
+
+
+def mean_iou(gts, preds, num_classes: int) -> SegmentationScore:
+    """Dataset mIoU as VSPW's ``Evaluator`` computes it (one confusion matrix, classes in the truth).
+
+    Parameters
+    ----------
+    gts, preds : ndarray (T, H, W) or list of them, integer class ids
+        Ground truth and prediction per video; truth ids outside 0..C-1 are void.
+    num_classes : int
+        C (124 on VSPW).
+
+    Returns
+    -------
+    SegmentationScore
+
+    Raises
+    ------
+    ValueError, TypeError
+        Shapes that differ, float labels, predicted ids outside 0..C-1 on non-void pixels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gt = np.array([[[0, 0, 1, 1]]]); pred = np.array([[[0, 1, 1, 1]]])
+    >>> round(mean_iou(gt, pred, 2).value, 4)  # (1/2 + 2/3) / 2
+    0.5833
+    """
+    c = _check_classes(num_classes)
+    gts, preds = _videos(gts, "gts"), _videos(preds, "preds")
+    if len(gts) != len(preds):
+        raise ValueError(f"need as many ground-truth videos as predictions, got {len(gts)} and {len(preds)}")
+    conf = np.zeros((c, c), np.int64)
+    for g, p in zip(gts, preds):
+        if g.shape != p.shape:
+            raise ValueError(f"gt and pred videos must have one shape, got {g.shape} and {p.shape}")
+        conf += _confusion(g, p, c, "preds")
+    iou = _iou(conf, conf.sum(axis=1) > 0)
+    return SegmentationScore("mIoU", "vspw", _mean_present(iou), iou, [])
+
+
+def _warp_vspw(nxt: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """VSPW's nearest ``grid_sample``: coordinates scaled by W/(W-1), half a pixel off, zeros outside."""
+    h, w = nxt.shape
+    yy, xx = np.mgrid[:h, :w].astype(np.float32)
+    ix = (xx + flow[..., 0]) * np.float32(w / max(w - 1, 1)) - np.float32(0.5)
+    iy = (yy + flow[..., 1]) * np.float32(h / max(h - 1, 1)) - np.float32(0.5)
+    xi, yi = np.rint(ix).astype(np.int64), np.rint(iy).astype(np.int64)
+    inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+    return np.where(inside, nxt[np.clip(yi, 0, h - 1), np.clip(xi, 0, w - 1)], 0)
+
+
+def _warp_plane(nxt: np.ndarray, flow: np.ndarray, nearest: bool) -> tuple[np.ndarray, np.ndarray]:
+    out = np.empty(nxt.shape, np.float32)
+    inside = np.empty(nxt.shape, np.bool_)
+    _kwarp.warp_plane(np.ascontiguousarray(nxt, dtype=np.float32), flow, nearest, out, inside)
+    return out, inside
+
+
+def _etc_counts(pred: np.ndarray, warped: np.ndarray, c: int) -> np.ndarray:
+    """ETC's ``intersectionAndUnion``: (intersection, union) per class, numpy-histogram binning."""
+    output = pred.astype(np.int64).ravel().copy()
+    target = warped.astype(np.int64).ravel()
+    output[target == 255] = 255
+    bins = np.arange(c + 1)
+    inter = np.histogram(output[output == target], bins=bins)[0]
+    union = np.histogram(output, bins=bins)[0] + np.histogram(target, bins=bins)[0] - inter
+    return np.stack([inter, union])
+
+
+def temporal_consistency(preds, num_classes: int, *, frames=None, flow=None, protocol: str = "vspw",
+                         flow_source: str | None = None) -> SegmentationScore:
+    """Flow-warped mIoU between consecutive predictions (TC), accumulated over pairs and videos.
+
+    Parameters
+    ----------
+    preds : ndarray (T, H, W) or list of them, integer class ids
+    num_classes : int
+        C (19 on Cityscapes for ETC, 124 on VSPW).
+    frames : ndarray (T, H, W, 3) or list of them, optional
+        The input frames, to compute DIS flow on when ``flow`` is not given.
+    flow : tuple (forward, backward) of (T-1, H, W, 2) arrays, or a list of them, optional
+        Flow t -> t+1 and t+1 -> t per video (only ``"tempcons"`` uses the backward one).
+    protocol : {"vspw", "etc", "tempcons"}
+        Whose computation (module docstring).
+    flow_source : str, optional
+        Label for caller-given flow.
+
+    Returns
+    -------
+    SegmentationScore
+
+    Raises
+    ------
+    ValueError, TypeError
+        Unknown protocol, shapes, float labels, neither frames nor flow.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.zeros((3, 8, 8), np.uint8); labels[:, 2:6, 2:6] = 1
+    >>> still = np.zeros((2, 8, 8, 2), np.float32)
+    >>> temporal_consistency(labels, 2, flow=(still, still), protocol="tempcons").value
+    1.0
+    """
+    if protocol not in ("vspw", "etc", "tempcons"):
+        raise ValueError(f"protocol must be 'vspw', 'etc' or 'tempcons', got {protocol!r}")
+    c = _check_classes(num_classes)
+    videos = _videos(preds, "preds")
+    frame_list = [None] * len(videos) if frames is None else (
+        [frames] if isinstance(frames, np.ndarray) else list(frames))
+    flow_list = [None] * len(videos) if flow is None else ([flow] if isinstance(flow, tuple) else list(flow))
+    if len(frame_list) != len(videos) or len(flow_list) != len(videos):
+        raise ValueError("frames and flow, when given, need one entry per video")
+    total = np.zeros((2, c) if protocol == "etc" else (c, c), np.int64)
+    per_pair, sources = [], set()
+    for video, fr, fl in zip(videos, frame_list, flow_list):
+        pairs, source = pair_flows(video.shape, fr, fl, flow_source)
+        sources.add(source)
+        scores = []
+        for t, (fw, bw) in enumerate(pairs):
+            cur, nxt = video[t], video[t + 1]
+            if protocol == "vspw":
+                counts = _confusion(cur, _warp_vspw(nxt, fw), c, "the warped prediction")
+            elif protocol == "etc":
+                counts = _etc_counts(cur, _warp_plane(nxt, fw, False)[0].astype(np.uint8), c)
+            else:
+                warped, inside = _warp_plane(nxt, fw, True)
+                keep = inside & lai_visibility(fw, bw)
+                counts = _confusion(cur[keep], warped[keep].astype(np.int64), c, "the warped prediction")
+            total += counts
+            scores.append(_tc_value(counts, protocol)[0])
+        per_pair.append(np.asarray(scores))
+    value, per_class = _tc_value(total, protocol)
+    return SegmentationScore("TC", protocol, value, per_class, per_pair, ", ".join(sorted(sources)))
+
+
+def _tc_value(counts: np.ndarray, protocol: str) -> tuple[float, np.ndarray]:
+    if protocol == "etc":
+        iou = counts[0] / (counts[1] + 1e-10)
+        return float(iou.mean()), iou
+    present = counts.sum(axis=1) > 0
+    if protocol == "tempcons":
+        present = present | (counts.sum(axis=0) > 0)
+    iou = _iou(counts, present)
+    return _mean_present(iou), iou
