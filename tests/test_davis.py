@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from shared import REAL, fixtures, load_case, needs
-from tempcons.metrics import boundary_f_measure, boundary_map, decay_corrected, region_similarity, statistics
+from tempcons.metrics.davis import (boundary_f_measure, boundary_map, decay_corrected, evaluate_sequence,
+                                   global_table, region_similarity, statistics)
 
 FIXTURES = fixtures("davis_jf")
 STATS = fixtures("davis_stats")
@@ -83,3 +84,43 @@ def test_decay_corrected_by_hand():
     # bounds round(linspace(1, 400, 5)) - 1 = 0, 100, 199, 299, 399: the first quarter is
     # values[0:101] (100 ones, one zero), the last values[299:400] (one zero, 100 halves)
     assert decay_corrected(values) == pytest.approx(100 / 101 - 50 / 101)
+
+
+@needs(STATS)
+def test_sequence_evaluation_and_global_table_match_the_evaluator():
+    exp = json.load(open(STATS / "expected.json"))
+    results = {}
+    for case, ref in exp["sequences"].items():
+        z = np.load(STATS / f"{case}.npz")
+        result = evaluate_sequence(z["pred_labels"], z["gt_labels"])
+        assert result["evaluated_frames"] == ref["evaluated_frames"]
+        assert len(result["objects"]) == ref["n_objects"]
+        for ours, theirs in zip(result["objects"], ref["objects"]):
+            np.testing.assert_allclose(ours["J"], theirs["J_per_frame"], atol=1e-12)
+            np.testing.assert_allclose(ours["F"], theirs["F_per_frame"], atol=1e-12)
+            for m in ("J", "F"):
+                for key, short in (("mean", "M"), ("recall", "R"), ("decay", "D")):
+                    np.testing.assert_allclose(ours[f"{m}_stats"][key], theirs[m][short], atol=1e-12)
+        table = global_table({case: result})
+        for key, value in ref["global"].items():
+            if key in table:
+                np.testing.assert_allclose(table[key], value, atol=1e-12, err_msg=key)
+        results[case] = result
+    table = global_table(results)
+    for key in ("J&F-Mean", "J-Mean", "J-Recall", "J-Decay", "F-Mean", "F-Recall", "F-Decay"):
+        np.testing.assert_allclose(table[key], exp["global"]["all_sequences"][key], atol=1e-12, err_msg=key)
+
+
+def test_unsupervised_matches_proposals_to_objects():
+    gt = np.zeros((3, 20, 20), np.uint8)
+    gt[:, 2:8, 2:8] = 1
+    gt[:, 12:18, 12:18] = 2
+    pred = np.zeros_like(gt)
+    pred[:, 12:18, 12:18] = 1  # proposal ids swapped and a spurious third one
+    pred[:, 2:8, 2:8] = 2
+    pred[:, 0:2, 18:20] = 3
+    result = evaluate_sequence(pred, gt, task="unsupervised")
+    assert result["evaluated_frames"] == [0, 1, 2]
+    assert [o["J_stats"]["mean"] for o in result["objects"]] == [1.0, 1.0]
+    with pytest.raises(ValueError, match="objects"):
+        evaluate_sequence(pred, gt)  # semi-supervised: 3 predicted ids for 2 annotated objects

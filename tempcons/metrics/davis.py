@@ -1,4 +1,4 @@
-"""DAVIS region similarity J and boundary F-measure (davis2017-evaluation conventions).
+"""DAVIS region similarity J, boundary F-measure, and the benchmark's aggregation.
 
 Both follow ``davisvideochallenge/davis2017-evaluation`` (``db_eval_iou``, ``db_eval_boundary``)
 exactly, including its edge cases; ``tests/test_davis.py`` checks them against that code's own
@@ -12,9 +12,13 @@ import warnings
 
 import cv2
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 from skimage.morphology import disk
 
-__all__ = ["region_similarity", "boundary_f_measure", "boundary_map", "statistics", "decay_corrected"]
+__all__ = ["region_similarity", "boundary_f_measure", "boundary_map", "statistics", "decay_corrected",
+           "evaluate_sequence", "global_table", "TASKS"]
+
+TASKS = ("semi-supervised", "unsupervised")
 
 
 def _checked(pred, gt, void):
@@ -233,3 +237,112 @@ def decay_corrected(values: np.ndarray) -> float:
     if values.ndim != 1 or values.size == 0:
         raise ValueError(f"values must be a non-empty 1-D array, got shape {values.shape}")
     return _decay(values, wrap_uint8=False)
+
+
+def _object_masks(labels: np.ndarray, n_objects: int) -> np.ndarray:
+    """(K, T, H, W) bool: object k + 1 of an indexed label video (0 background)."""
+    return labels[None] == np.arange(1, n_objects + 1)[:, None, None, None]
+
+
+def evaluate_sequence(pred: np.ndarray, gt: np.ndarray, *, task: str = "semi-supervised",
+                      max_proposals: int = 20) -> dict:
+    """One sequence evaluated as ``davis2017-evaluation`` does (``DAVISEvaluation.evaluate``).
+
+    Objects are the ids 1..max of the ground truth's first frame (255 = void in the truth).
+    ``"semi-supervised"``: the first and last frames are not evaluated, prediction ids pair
+    with ground-truth ids, missing objects count as empty masks, more predicted objects than
+    annotated is an error (the reference exits). ``"unsupervised"``: every frame, void removed,
+    up to ``max_proposals`` predicted ids matched to objects by Hungarian assignment on mean
+    (J + F) / 2.
+
+    Parameters
+    ----------
+    pred, gt : ndarray of int, (T, H, W)
+        Indexed label maps (the palette PNGs' indices), one object id per pixel.
+    task : {"semi-supervised", "unsupervised"}
+    max_proposals : int
+        Unsupervised only.
+
+    Returns
+    -------
+    dict
+        ``evaluated_frames`` (indices), ``objects``: per object ``{"object", "J", "F"}`` with
+        per-frame arrays and ``J_stats`` / ``F_stats`` (:func:`statistics`).
+
+    Raises
+    ------
+    ValueError
+        Shapes differ, too many predicted objects, unknown task.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gt = np.zeros((4, 8, 8), np.uint8); gt[:, 2:6, 2:6] = 1
+    >>> r = evaluate_sequence(gt, gt)
+    >>> r["evaluated_frames"], r["objects"][0]["J_stats"]["mean"]
+    ([1, 2], 1.0)
+    """
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+    pred, gt = np.asarray(pred), np.asarray(gt)
+    if pred.shape != gt.shape or gt.ndim != 3:
+        raise ValueError(f"pred and gt must be (T, H, W) label maps of one shape, got {pred.shape} and {gt.shape}")
+    if pred.dtype.kind not in "ui" or gt.dtype.kind not in "ui":
+        raise TypeError(f"label maps must hold integer ids, got {pred.dtype} and {gt.dtype}")
+    first = gt[0][gt[0] != 255]
+    n_gt = int(first.max()) if first.size else 0
+    frames = list(range(len(gt)))
+    void = gt == 255
+    if task == "semi-supervised":
+        frames = frames[1:-1]
+        gt, pred, void = gt[1:-1], pred[1:-1], None
+    n_pred = int(pred.max()) if pred.size else 0
+    gt_masks = _object_masks(gt, n_gt)
+    if task == "semi-supervised":
+        if n_pred > n_gt:
+            raise ValueError(f"the prediction has {n_pred} objects but the ground truth only {n_gt}")
+        pred_masks = _object_masks(pred, n_gt)
+        scores = [(region_similarity(pred_masks[k], gt_masks[k]), boundary_f_measure(pred_masks[k], gt_masks[k]))
+                  for k in range(n_gt)]
+    else:
+        if n_pred > max_proposals:
+            raise ValueError(f"the prediction has {n_pred} proposals, more than max_proposals={max_proposals}")
+        pred_masks = _object_masks(pred, max(n_pred, n_gt))
+        j = np.array([[region_similarity(p, g, void) for g in gt_masks] for p in pred_masks])
+        f = np.array([[boundary_f_measure(p, g, void) for g in gt_masks] for p in pred_masks])
+        rows, cols = linear_sum_assignment(-(j.mean(axis=2) + f.mean(axis=2)) / 2)
+        scores = [(j[r, c], f[r, c]) for r, c in zip(rows, cols)]
+    objects = [{"object": k + 1, "J": jv, "F": fv, "J_stats": statistics(jv), "F_stats": statistics(fv)}
+               for k, (jv, fv) in enumerate(scores)]
+    return {"task": task, "evaluated_frames": frames, "objects": objects}
+
+
+def global_table(sequences: dict) -> dict:
+    """The benchmark table over sequences: every statistic a mean over *objects*, pooled.
+
+    ``J&F-Mean`` = (J-Mean + F-Mean) / 2; one object with a NaN decay (sequences over 255
+    evaluated frames, see :func:`statistics`) makes the decay columns NaN, as in the reference.
+
+    Parameters
+    ----------
+    sequences : dict of name -> result of :func:`evaluate_sequence`
+
+    Returns
+    -------
+    dict with ``J&F-Mean``, ``J-Mean``, ``J-Recall``, ``J-Decay``, ``F-Mean``, ``F-Recall``,
+    ``F-Decay`` (0..1 floats, unrounded) and ``n_objects``.
+    """
+    stats = {"J": [], "F": []}
+    for result in sequences.values():
+        for obj in result["objects"]:
+            stats["J"].append(obj["J_stats"])
+            stats["F"].append(obj["F_stats"])
+    if not stats["J"]:
+        raise ValueError("no objects to aggregate")
+    table = {}
+    for m in ("J", "F"):
+        for key, name in (("mean", "Mean"), ("recall", "Recall"), ("decay", "Decay")):
+            table[f"{m}-{name}"] = float(np.mean([s[key] for s in stats[m]]))
+    table["J&F-Mean"] = (table["J-Mean"] + table["F-Mean"]) / 2
+    table["n_objects"] = len(stats["J"])
+    return table
