@@ -1,11 +1,16 @@
 """Warping error and J against values worked out by hand."""
 
 
+import csv
+
+import cv2
 import numpy as np
 import pytest
 
-from shared import fixtures, load_case, needs
+from shared import REAL, fixtures, load_case, needs
 from tempcons.metrics import lai_visibility, region_similarity, warping_error
+from tempcons.metrics.flicker import (area_jitter, flicker_heatmap, flicker_timeline, flip_rate,
+                                      temporal_change)
 
 
 def test_region_similarity_by_hand():
@@ -64,3 +69,46 @@ def test_warping_error_equals_lai_reference(case):
     res = warping_error(z["frames"], flow=(fw, bw))
     np.testing.assert_allclose(res.per_pair, exp["pair_err"], rtol=1e-5, atol=1e-9)
     assert res.value == pytest.approx(exp["video_err"], rel=1e-5)
+
+
+def _load_unit(seq, folder):
+    return np.stack([cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in sorted((REAL / seq / folder).glob("*.png"))])
+
+
+@needs(REAL)
+def test_companion_measures_equal_the_shared_data_tool():
+    """The shared data ships raw MediaPipe numbers from its own script (tools/metrics.py)."""
+    rows = {r["sequence"]: r for r in csv.DictReader(open(REAL / "metrics_raw_mediapipe_selfie.csv"))}
+    for seq, row in rows.items():
+        raw = _load_unit(seq, "raw_mediapipe_selfie")
+        gt = _load_unit(seq, "gt") > 0
+        assert temporal_change(raw).mean() == pytest.approx(float(row["mad"]), abs=5e-5)
+        assert flip_rate(raw).mean() == pytest.approx(float(row["flip"]), abs=5e-5)
+        assert flip_rate(gt).mean() == pytest.approx(float(row["gtflip"]), abs=5e-5)
+        assert area_jitter(raw) == pytest.approx(float(row["area_jit"]), abs=5e-5)
+        assert area_jitter(gt) == pytest.approx(float(row["gt_area_jit"]), abs=5e-5)
+
+
+def test_heatmap_and_timeline_locate_a_blinking_blob():
+    rng = np.random.default_rng(4)
+    frames = np.repeat(rng.integers(0, 255, (1, 32, 40, 3), np.uint8), 6, axis=0)
+    masks = np.zeros((6, 32, 40), np.float32)
+    masks[:, 8:24, 8:20] = 1.0
+    masks[2, 4:8, 30:36] = 1.0  # a false blob in frame 2 only
+    heat = flicker_heatmap(masks, frames)
+    assert heat[5, 32] == pytest.approx(0.4) and heat[16, 14] == 0.0  # flips in 2 of 5 pairs
+    timeline = flicker_timeline(masks, frames)
+    assert timeline["flow_source"] == "opencv-dis-medium-full"
+    flips = np.array(timeline["flip_rate"])
+    assert flips[1] > 0 and flips[2] > 0 and flips[0] == flips[3] == flips[4] == 0
+    assert np.argmax(timeline["warping_error"]) in (1, 2)
+    assert all(len(v) == 5 for k, v in timeline.items() if k != "flow_source")
+
+
+def test_reference_free_inputs_are_checked():
+    with pytest.raises(ValueError, match=r"\(T, H, W\)"):
+        temporal_change(np.zeros((4, 4)))
+    with pytest.raises(TypeError, match="bool, uint8 or float"):
+        flip_rate(np.zeros((2, 4, 4), np.int32))
+    with pytest.raises(ValueError, match="NaN"):
+        area_jitter(np.full((2, 4, 4), np.nan, np.float32))

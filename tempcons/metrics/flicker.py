@@ -1,4 +1,6 @@
-"""Warping error E_warp (Lai et al., ECCV 2018), the flicker measure that needs no ground truth.
+"""Flicker measures that need no ground truth: Lai et al.'s warping error and simpler companions.
+
+Warping error E_warp (Lai et al., ECCV 2018).
 
 For each pair (t, t+1): warp output t+1 into frame t with the forward flow (bilinear, border
 clamp), compare with output t over the pixels visible in both:
@@ -12,19 +14,32 @@ relative on the golden fixtures (``tests/test_metrics.py``). Lai et al. compute 
 FlowNet2; by default this module uses OpenCV DIS "medium" at full resolution, and says so in
 ``flow_source``: numbers are comparable between methods measured with the same flow, not with
 published tables.
+
+The companions answer "where and when does it flicker" for reports and plots:
+
+- :func:`temporal_change`: unwarped mean |v_{t+1} - v_t| per pair (VBench's "temporal
+  flickering" score is 1 minus its mean); only meaningful on static footage;
+- :func:`flip_rate`: share of pixels whose binarised label changes between frames;
+- :func:`area_jitter`: mean |A_t - A_{t-1}| / mean A of the binarised area;
+- :func:`boundary_jitter`: mean symmetric distance (px) between consecutive boundaries after
+  warping the next mask into the current frame (0 flow: unwarped);
+- :func:`flicker_heatmap`: per-pixel mean flow-aligned change over visible pairs;
+- :func:`flicker_timeline`: all per-pair series of one video, for plots.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from .._kernels import warp as _kwarp
 from .._validate import check_flow, check_frames
 from ..flow import estimate_flow, fb_consistency
 
-__all__ = ["WarpingError", "warping_error", "lai_visibility", "clip_flows", "pair_flows"]
+__all__ = ["WarpingError", "warping_error", "lai_visibility", "clip_flows", "pair_flows", "temporal_change",
+           "flip_rate", "area_jitter", "boundary_jitter", "flicker_heatmap", "flicker_timeline"]
 
 
 @dataclass(frozen=True)
@@ -156,3 +171,195 @@ def warping_error(video: np.ndarray, frames: np.ndarray | None = None, *, flow=N
         count = float(vis.sum()) * cur.shape[2]
         per[t] = total / (count if count > 0 else h * w * cur.shape[2])
     return WarpingError(per, float(per.mean()) if len(per) else 0.0, source)
+
+
+def _unit(video: np.ndarray, name: str = "video") -> np.ndarray:
+    """A (T, H, W) mask video as float32 in [0, 1] (uint8 / 255, bool as 0/1)."""
+    video = np.asarray(video)
+    if video.ndim != 3 or len(video) == 0:
+        raise ValueError(f"{name} must be (T, H, W) masks with T >= 1, got shape {video.shape}")
+    if video.dtype == np.uint8:
+        return video.astype(np.float32) / np.float32(255)
+    if video.dtype == bool:
+        return video.astype(np.float32)
+    if video.dtype.kind != "f":
+        raise TypeError(f"{name} must be bool, uint8 or float in [0, 1], got dtype {video.dtype}")
+    if not np.isfinite(video).all():
+        raise ValueError(f"{name} contains NaN or Inf values")
+    return video.astype(np.float32)
+
+
+def temporal_change(video: np.ndarray) -> np.ndarray:
+    """Mean |v_{t+1} - v_t| over pixels for each pair, with no motion compensation.
+
+    VBench's "temporal flickering" score of a clip is ``1 - temporal_change(v).mean()`` (it
+    states it as (255 - MAE) / 255 on uint8 frames).
+
+    Parameters
+    ----------
+    video : ndarray, (T, H, W)
+        bool, uint8 (0..255) or float in [0, 1].
+
+    Returns
+    -------
+    ndarray of float64, (T-1,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> temporal_change(np.array([[[0, 0]], [[1, 0]], [[1, 0]]], bool)).tolist()
+    [0.5, 0.0]
+    """
+    v = _unit(video)
+    return np.abs(np.diff(v, axis=0)).reshape(len(v) - 1, -1).mean(axis=1, dtype=np.float64)
+
+
+def flip_rate(video: np.ndarray) -> np.ndarray:
+    """Share of pixels whose label (value >= 0.5) changes from frame t to t+1, per pair.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> flip_rate(np.array([[[0.2, 0.9]], [[0.7, 0.9]]])).tolist()
+    [0.5]
+    """
+    b = _unit(video) >= 0.5
+    return (b[1:] != b[:-1]).reshape(len(b) - 1, -1).mean(axis=1)
+
+
+def area_jitter(video: np.ndarray) -> float:
+    """Mean |A_t - A_{t-1}| / max(mean A, 1) of the binarised (>= 0.5) foreground area in pixels.
+
+    A person standing still scores 0; a mask whose area blinks scores up to 2.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> v = np.zeros((3, 4, 4), bool); v[0, :2] = True; v[2, :2] = True
+    >>> round(area_jitter(v), 3)  # areas 8, 0, 8: mean step 8, mean area 16/3
+    1.5
+    """
+    area = (_unit(video) >= 0.5).reshape(len(video), -1).sum(axis=1).astype(np.float64)
+    return float(np.abs(np.diff(area)).mean() / max(area.mean(), 1.0)) if len(area) > 1 else 0.0
+
+
+def _boundary(mask: np.ndarray) -> np.ndarray:
+    """Foreground pixels with a 4-neighbour outside (or at the image edge)."""
+    inner = cv2.erode(mask.astype(np.uint8), np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], np.uint8),
+                      borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    return mask & ~inner.astype(bool)
+
+
+def _mean_distance(src: np.ndarray, dst: np.ndarray) -> float:
+    """Mean distance (px) from the pixels of ``src`` to the nearest pixel of ``dst``."""
+    dist = cv2.distanceTransform((~dst).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    return float(dist[src].mean())
+
+
+def boundary_jitter(video: np.ndarray, frames: np.ndarray | None = None, *, flow=None,
+                    flow_source: str | None = None) -> WarpingError:
+    """Per pair, the mean symmetric distance in pixels between the boundary of mask t and the
+    boundary of mask t+1 warped into frame t (nearest warp), over the binarised (>= 0.5) masks.
+
+    Without ``frames`` or ``flow`` the masks are compared where they are (zero flow): then real
+    motion counts as jitter. A pair where either mask is empty scores NaN.
+
+    Parameters
+    ----------
+    video : ndarray, (T, H, W)
+    frames : ndarray, (T, H, W, 3), optional
+        Input frames for DIS flow.
+    flow : (forward, backward) tuple of (T-1, H, W, 2), optional
+    flow_source : str, optional
+
+    Returns
+    -------
+    WarpingError
+        ``per_pair`` in pixels, ``value`` their nanmean, ``protocol`` "tempcons-boundary-jitter".
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> v = np.zeros((2, 20, 20), bool); v[0, 5:15, 5:15] = True; v[1, 5:15, 7:17] = True
+    >>> boundary_jitter(v).value  # unwarped: the 2-px move counts
+    1.0
+    >>> motion = np.zeros((1, 20, 20, 2), np.float32); motion[..., 0] = 2
+    >>> boundary_jitter(v, flow=(motion, -motion)).value  # flow-compensated: none left
+    0.0
+    """
+    b = _unit(video) >= 0.5
+    n, h, w = b.shape
+    if frames is None and flow is None:
+        still = np.zeros((n - 1, h, w, 2), np.float32)
+        flow, flow_source = (still, still), "none (unwarped)"
+    pairs, source = pair_flows((n, h, w), frames, flow, flow_source)
+    per = np.full(max(n - 1, 0), np.nan)
+    warped = np.empty((h, w), np.float32)
+    inside = np.empty((h, w), np.bool_)
+    for t, (fw, _) in enumerate(pairs):
+        _kwarp.warp_plane(b[t + 1].astype(np.float32), fw, True, warped, inside)
+        a, c = _boundary(b[t]), _boundary(warped > 0.5)
+        if a.any() and c.any():
+            per[t] = 0.5 * (_mean_distance(a, c) + _mean_distance(c, a))
+    finite = per[~np.isnan(per)]
+    return WarpingError(per, float(finite.mean()) if finite.size else float("nan"), source,
+                        "tempcons-boundary-jitter")
+
+
+def flicker_heatmap(video: np.ndarray, frames: np.ndarray | None = None, *, flow=None,
+                    flow_source: str | None = None) -> np.ndarray:
+    """Per-pixel mean of |W(v_{t+1}) - v_t| over the pairs where the pixel is visible (Lai's tests).
+
+    Returns
+    -------
+    ndarray of float64, (H, W)
+        NaN where a pixel is never visible. Same arguments as :func:`warping_error` (masks).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> v = np.zeros((3, 4, 4), np.float32); v[1, 0, 0] = 1
+    >>> still = np.zeros((2, 4, 4, 2), np.float32)
+    >>> flicker_heatmap(v, flow=(still, still))[0, 0]
+    np.float64(1.0)
+    """
+    v = _unit(video)
+    n, h, w = v.shape
+    pairs, _ = pair_flows((n, h, w), frames, flow, flow_source)
+    total = np.zeros((h, w))
+    count = np.zeros((h, w))
+    warped = np.empty((h, w), np.float32)
+    inside = np.empty((h, w), np.bool_)
+    for t, (fw, bw) in enumerate(pairs):
+        vis = lai_visibility(fw, bw)
+        _kwarp.warp_plane(np.ascontiguousarray(v[t + 1]), fw, False, warped, inside)
+        total += np.where(vis, np.abs(warped - v[t]), 0.0)
+        count += vis
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / count, np.nan)
+
+
+def flicker_timeline(video: np.ndarray, frames: np.ndarray | None = None, *, flow=None,
+                     flow_source: str | None = None) -> dict:
+    """Every per-pair flicker series of one mask video, for plots and reports.
+
+    Returns
+    -------
+    dict
+        ``warping_error`` (Lai, on the binarised masks), ``soft_warping_error`` (on the values),
+        ``boundary_jitter`` (px), ``temporal_change``, ``flip_rate`` — each a list of T-1
+        floats — and ``flow_source``. Arguments as :func:`warping_error`.
+    """
+    v = _unit(video)
+    n, h, w = v.shape
+    if flow is None:
+        pairs, flow_source = pair_flows((n, h, w), frames, None, None)
+        pairs = list(pairs)
+        flow = (np.stack([f for f, _ in pairs]), np.stack([b for _, b in pairs])) if pairs else (
+            np.zeros((0, h, w, 2), np.float32),) * 2
+    binary = warping_error(v >= 0.5, flow=flow, flow_source=flow_source)
+    return {"warping_error": binary.per_pair.tolist(),
+            "soft_warping_error": warping_error(v, flow=flow, flow_source=flow_source).per_pair.tolist(),
+            "boundary_jitter": boundary_jitter(v, flow=flow, flow_source=flow_source).per_pair.tolist(),
+            "temporal_change": temporal_change(v).tolist(), "flip_rate": flip_rate(v).tolist(),
+            "flow_source": binary.flow_source}
