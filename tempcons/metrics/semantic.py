@@ -47,7 +47,7 @@ from .._kernels import warp as _kwarp
 from .flicker import lai_visibility, pair_flows
 
 __all__ = ["VideoConsistency", "vc_windows", "video_consistency", "SegmentationScore", "mean_iou",
-           "temporal_consistency"]
+           "temporal_consistency", "pooled_value"]
 
 PROTOCOLS = ("vspw", "cffm")
 
@@ -191,6 +191,10 @@ class SegmentationScore:
         IoU per class, NaN for classes the protocol does not average.
     per_pair : list of ndarray
         TC only: the same score for each consecutive pair of each video (its own confusion).
+    counts : ndarray of int64
+        The accumulated counts behind ``value`` (a C x C confusion matrix; for ``"etc"`` the
+        2 x C intersections and unions), so that results can be pooled further
+        (:func:`pooled_value`).
     flow_source : str or None
     """
 
@@ -199,6 +203,7 @@ class SegmentationScore:
     value: float
     per_class: np.ndarray
     per_pair: list
+    counts: np.ndarray
     flow_source: str | None = None
 
 
@@ -284,7 +289,7 @@ def mean_iou(gts, preds, num_classes: int) -> SegmentationScore:
             raise ValueError(f"gt and pred videos must have one shape, got {g.shape} and {p.shape}")
         conf += _confusion(g, p, c, "preds")
     iou = _iou(conf, conf.sum(axis=1) > 0)
-    return SegmentationScore("mIoU", "vspw", _mean_present(iou), iou, [])
+    return SegmentationScore("mIoU", "vspw", _mean_present(iou), iou, [], conf)
 
 
 def _warp_vspw(nxt: np.ndarray, flow: np.ndarray) -> np.ndarray:
@@ -380,7 +385,14 @@ def temporal_consistency(preds, num_classes: int, *, frames=None, flow=None, pro
             scores.append(_tc_value(counts, protocol)[0])
         per_pair.append(np.asarray(scores))
     value, per_class = _tc_value(total, protocol)
-    return SegmentationScore("TC", protocol, value, per_class, per_pair, ", ".join(sorted(sources)))
+    return SegmentationScore("TC", protocol, value, per_class, per_pair, total, ", ".join(sorted(sources)))
+
+
+def pooled_value(counts: np.ndarray, protocol: str, name: str) -> float:
+    """mIoU or TC from counts summed over several results (``SegmentationScore.counts``)."""
+    if name == "mIoU":
+        return _mean_present(_iou(counts, counts.sum(axis=1) > 0))
+    return _tc_value(counts, protocol)[0]
 
 
 def _tc_value(counts: np.ndarray, protocol: str) -> tuple[float, np.ndarray]:
