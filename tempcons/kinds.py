@@ -9,7 +9,8 @@ Inference rule for ``kind=None`` (documented in the README):
 - anything else (uint8 with only 0 and 1, or with few distinct values; other integer types)
   is ambiguous -- a binary mask or a label map? -- and needs ``kind=``.
 
-Internally every kind becomes float32 evidence in [0, 1].
+Label maps (``kind="labels"``, integer ids >= 0) are never inferred. Internally every other kind
+becomes float32 evidence in [0, 1]; label maps stay ids.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-KINDS = ("binary", "soft", "alpha")
-_FUTURE_KINDS = ("labels", "probs", "instances")
+KINDS = ("binary", "soft", "alpha", "labels")
+_FUTURE_KINDS = ("probs", "instances")
+# Label ids travel through float32 state channels, exact below 2**24.
+MAX_LABEL = 2 ** 24 - 1
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,10 @@ class MaskFormat:
     @property
     def is_binary(self) -> bool:
         return self.kind == "binary"
+
+    @property
+    def is_labels(self) -> bool:
+        return self.kind == "labels"
 
 
 def _values_summary(masks: np.ndarray) -> np.ndarray:
@@ -88,6 +95,9 @@ def mask_format(masks: np.ndarray, kind: str | None, name: str = "masks") -> Mas
         raise TypeError(f"{name} must be a numpy array, got {type(masks).__name__}")
     check_kind(kind)
     dt = masks.dtype
+    if kind == "labels":
+        check_labels(masks, name)
+        return MaskFormat("labels", dt, 1.0)
     if dt == np.bool_:
         if kind not in (None, "binary"):
             raise TypeError(f"{name} is bool, which can only be kind='binary', not {kind!r}")
@@ -118,21 +128,40 @@ def mask_format(masks: np.ndarray, kind: str | None, name: str = "masks") -> Mas
         if values.size > 32:
             return MaskFormat("soft", dt, 255.0)
         raise ValueError(f"cannot tell what uint8 {name} with values {values[:8].tolist()} are "
-                         "(binary mask, 0..255 probabilities, or labels?); pass kind='binary' or "
-                         "kind='soft'")
+                         "(binary mask, 0..255 probabilities, or labels?); pass kind='binary', "
+                         "kind='soft' or kind='labels'")
     raise TypeError(f"{name} must be bool, uint8 or float in [0, 1] for kinds {KINDS}; got dtype "
-                    f"{dt} (integer label and instance maps are not supported by this version)")
+                    f"{dt}; for integer label maps pass kind='labels'")
+
+
+def check_labels(labels: np.ndarray, name: str) -> None:
+    """Integer class or instance ids in 0 .. 2**24 - 1, or a TypeError / ValueError saying why not."""
+    if labels.dtype == np.bool_ or labels.dtype.kind not in "ui":
+        raise TypeError(f"{name} must hold integer label ids for kind='labels', got dtype {labels.dtype}")
+    if labels.size:
+        lo, hi = int(labels.min()), int(labels.max())
+        if lo < 0:
+            raise ValueError(f"{name} has negative label ids (min {lo}); ids must be >= 0")
+        if hi > MAX_LABEL:
+            raise ValueError(f"{name} has label ids up to {hi}; tempcons supports ids below 2**24")
 
 
 def to_evidence(mask: np.ndarray, fmt: MaskFormat) -> np.ndarray:
-    """One mask as float32 evidence in [0, 1] (a new array; the input is never modified)."""
+    """One mask as float32 evidence in [0, 1] (a new array; the input is never modified).
+
+    Label maps stay ids, as int32.
+    """
+    if fmt.is_labels:
+        return mask.astype(np.int32)
     if fmt.scale == 1.0:
         return mask.astype(np.float32)
     return np.multiply(mask, np.float32(1.0 / fmt.scale), dtype=np.float32)
 
 
 def from_evidence(value: np.ndarray, fmt: MaskFormat) -> np.ndarray:
-    """Float evidence (or a 0/1 uint8 decision for binary kinds) back to the caller's format."""
+    """Float evidence (or a 0/1 uint8 decision for binary kinds, ids for labels) back to the caller's format."""
+    if fmt.is_labels:
+        return value.astype(fmt.dtype)
     if fmt.is_binary:
         b = value if value.dtype == np.uint8 else (value > 0.5).astype(np.uint8)
         if fmt.dtype == np.bool_:

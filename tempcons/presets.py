@@ -52,6 +52,12 @@ class Settings:
         Subsampling of the fast guided filter, in (0, 1].
     refine_color : bool
         Colour guide (better edges, about twice the cost) instead of grey.
+    label_margin : float
+        Label maps: a pixel changes class only when the new class's support exceeds the
+        current one's by this fraction.
+    ignore_index : int or None
+        Label maps: the id that means "not labelled" (e.g. 255); kept where the input has it
+        and never voted for.
     """
 
     flow_method: str = "dis"
@@ -71,6 +77,8 @@ class Settings:
     refine_eps: float = 1e-3
     refine_scale: float = 0.25
     refine_color: bool = True
+    label_margin: float = 0.25
+    ignore_index: int | None = None
 
     def __post_init__(self) -> None:
         def need(ok: bool, what: str) -> None:
@@ -90,6 +98,9 @@ class Settings:
         need(self.refine_eps > 0.0, f"refine_eps must be > 0, got {self.refine_eps!r}")
         need(0.0 < self.refine_scale <= 1.0, f"refine_scale must be in (0, 1], got {self.refine_scale!r}")
         need(0.0 < self.flow_scale <= 1.0, f"flow_scale must be in (0, 1], got {self.flow_scale!r}")
+        need(self.label_margin >= 0.0, f"label_margin must be >= 0, got {self.label_margin!r}")
+        need(self.ignore_index is None or (isinstance(self.ignore_index, int) and self.ignore_index >= 0),
+             f"ignore_index must be None or an int >= 0, got {self.ignore_index!r}")
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -25,7 +25,7 @@ from ._validate import as_gray_uint8, as_uint8, check_flow, check_frame, check_f
 from .filters import temporal
 from .filters.guided import _guided, upsample
 from .flow import FlowEstimator, invert_flow, upsample_flow
-from .kinds import MaskFormat, check_kind, from_evidence, mask_format, to_evidence
+from .kinds import MaskFormat, check_kind, check_labels, from_evidence, mask_format, to_evidence
 from .presets import Settings, settings_for
 
 __all__ = ["stabilize", "Stabilizer"]
@@ -160,6 +160,14 @@ class _Pipeline:
         return from_evidence(v, self.fmt), None
 
 
+def _pipeline(kind: str | None, settings: Settings, flow: FlowArg) -> _Pipeline:
+    """The soft-mask pipeline, or the label vote for label maps."""
+    if kind == "labels":
+        from .labels import LabelPipeline  # labels builds on this module
+        return LabelPipeline(settings, flow)
+    return _Pipeline(settings, flow)
+
+
 def check_mask_size(mask_hw: tuple[int, int], frame_hw: tuple[int, int], name: str) -> None:
     """Masks may be smaller than frames (they are upsampled) but must have the same aspect ratio within 1%."""
     mh, mw = mask_hw
@@ -226,7 +234,7 @@ class Stabilizer:
 
     def reset(self) -> None:
         """Forget all frames: the next ``update`` starts a new clip (sizes and kind may change)."""
-        self._pipe = _Pipeline(self.settings, self._flow)
+        self._pipe = _pipeline(self.kind, self.settings, self._flow)
         self._window: deque[_Entry] = deque()
         self._last: _Entry | None = None
         self._decision: np.ndarray | None = None
@@ -343,7 +351,9 @@ def _check_mask_like(mask: np.ndarray, fmt: MaskFormat, name: str) -> None:
         raise TypeError(f"{name} must be a numpy array, got {type(mask).__name__}")
     if mask.dtype != fmt.dtype:
         raise TypeError(f"{name} has dtype {mask.dtype}, but the first mask had {fmt.dtype}")
-    if mask.dtype.kind == "f":
+    if fmt.is_labels:
+        check_labels(mask, name)
+    elif mask.dtype.kind == "f":
         lo, hi = mask.min(), mask.max()
         if not (np.isfinite(lo) and np.isfinite(hi)) or lo < 0 or hi > 1:
             raise ValueError(f"{name} must be finite and in [0, 1]; got range [{lo}, {hi}]")
@@ -463,11 +473,10 @@ def _offline(frames, masks, fmt, settings, flow, supplied, loop) -> np.ndarray:
     flows computed again in the backward pass (the flows cost most), so memory holds one pair of
     flows at a time whatever the clip length.
     """
-    pipe = _Pipeline(settings, flow)
+    pipe = _pipeline(fmt.kind, settings, flow)
     pipe.fmt = fmt
     n, h, w = frames.shape[:3]
-    fwd_value = np.empty((n, h, w), np.float32)
-    fwd_total = np.empty((n, h, w), np.float32)
+    fwd_value = fwd_total = None
     prev_fr, state = None, None
     for t in loop(range(n)):
         fr = pipe.prepare(frames[t], masks[t], f"#{t}")
@@ -477,8 +486,12 @@ def _offline(frames, masks, fmt, settings, flow, supplied, loop) -> np.ndarray:
             pair = pipe.pair(prev_fr, fr, supplied(t))
             done, state = state, pipe.step(fr, state, *pair.into_b)
             pipe.recycle(done)
+        if fwd_value is None:
+            fwd_value = np.empty((n, *state.value.shape), np.float32)
+            fwd_total = None if state.total is None else np.empty((n, h, w), np.float32)
         fwd_value[t] = state.value
-        fwd_total[t] = state.total
+        if fwd_total is not None:
+            fwd_total[t] = state.total
         prev_fr = fr
     out = np.empty((n, h, w), fmt.dtype)
     next_fr, back, decision = None, None, None
@@ -491,7 +504,7 @@ def _offline(frames, masks, fmt, settings, flow, supplied, loop) -> np.ndarray:
             flow_ab, valid_ab = pipe.pair(fr, next_fr, supplied(t + 1)).into_a
             done, back = back, pipe.step(fr, back, flow_ab, valid_ab)
             pipe.recycle(done)
-        value = pipe.merge(fr, fwd_value[t], fwd_total[t], back)
+        value = pipe.merge(fr, fwd_value[t], None if fwd_total is None else fwd_total[t], back)
         out[t], decision = pipe.finish(fr, value, decision, flow_ab, valid_ab)
         next_fr = fr
     return out
