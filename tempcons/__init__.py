@@ -7,12 +7,13 @@
 
 from . import baselines, flow, metrics, synthetic
 from ._opencv import check_opencv
+from .instances import InstanceTracker, track_instances
 from .presets import PRESETS, Settings
 from .stabilize import Stabilizer, stabilize
 from .threads import set_threads
 
 __version__ = "0.1.0"
-__all__ = ["stabilize", "Stabilizer", "Settings", "PRESETS", "set_threads", "baselines", "flow", "metrics", "synthetic",
-           "__version__"]
+__all__ = ["stabilize", "Stabilizer", "Settings", "PRESETS", "set_threads", "track_instances", "InstanceTracker",
+           "baselines", "flow", "metrics", "synthetic", "__version__"]
 
 check_opencv()

@@ -11,7 +11,7 @@ from scipy import ndimage
 
 from .kinds import from_evidence, mask_format, to_evidence
 
-__all__ = ["ema", "temporal_median", "mediapipe_smoothing", "modnet_ofd"]
+__all__ = ["ema", "temporal_median", "mediapipe_smoothing", "modnet_ofd", "max_overlap_ids"]
 
 # MediaPipe SegmentationSmoothingCalculator: u(p) = 1 - min(1, x (c1 + x (c2 + ...))), x = (p - 0.5)^2.
 _MP_COEFFS = (5.68842, -0.748699, -57.8051, 291.309, -624.717)
@@ -149,3 +149,49 @@ def modnet_ofd(masks: np.ndarray, threshold: float = 0.1, *, kind: str | None = 
     spike = (np.abs(prev - nxt) <= threshold) & (np.abs(cur - prev) > threshold) & (np.abs(cur - nxt) > threshold)
     out[1:-1] = np.where(spike, 0.5 * (prev + nxt), cur)
     return from_evidence(out, fmt)
+
+
+def max_overlap_ids(instances: np.ndarray) -> np.ndarray:
+    """Naive id tracking without flow: each instance takes the id of the previous frame's
+    instance it overlaps most (pixel count), if that id is still free; otherwise a new id.
+
+    The baseline that flow-based tracking (:func:`tempcons.track_instances`) is measured against.
+
+    Parameters
+    ----------
+    instances : ndarray of int, (T, H, W)
+        Per-frame ids, 0 = background.
+
+    Returns
+    -------
+    ndarray of int32, (T, H, W)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.zeros((2, 4, 4), int); a[0, :2] = 3; a[1, :2] = 8
+    >>> max_overlap_ids(a)[:, 0, 0].tolist()
+    [1, 1]
+    """
+    instances = np.asarray(instances)
+    if instances.ndim != 3 or instances.dtype.kind not in "ui":
+        raise ValueError(f"instances must be an integer (T, H, W) array, got {instances.dtype} {instances.shape}")
+    out = np.zeros(instances.shape, np.int32)
+    next_id = 1
+    for t in range(len(instances)):
+        used = set()
+        for i in (int(v) for v in np.unique(instances[t]) if v != 0):
+            mask = instances[t] == i
+            new = 0
+            if t > 0:
+                prev = out[t - 1][mask]
+                counts = np.bincount(prev[prev > 0]) if np.any(prev > 0) else np.zeros(1)
+                for cand in np.argsort(-counts):
+                    if counts[cand] > 0 and cand not in used:
+                        new = int(cand)
+                        break
+            if new == 0:
+                new, next_id = next_id, next_id + 1
+            used.add(new)
+            out[t][mask] = new
+    return out

@@ -9,7 +9,8 @@ Inference rule for ``kind=None`` (documented in the README):
 - anything else (uint8 with only 0 and 1, or with few distinct values; other integer types)
   is ambiguous -- a binary mask or a label map? -- and needs ``kind=``.
 
-Label maps (``kind="labels"``, integer ids >= 0) are never inferred. Internally every other kind
+Label maps (``kind="labels"``) and instance maps (``kind="instances"``), integer ids >= 0, are
+never inferred. Internally every other kind
 becomes float32 evidence in [0, 1]; label maps stay ids.
 """
 
@@ -20,8 +21,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-KINDS = ("binary", "soft", "alpha", "labels")
-_FUTURE_KINDS = ("probs", "instances")
+KINDS = ("binary", "soft", "alpha", "labels", "instances")
+_FUTURE_KINDS = ("probs",)
 # Label ids travel through float32 state channels, exact below 2**24.
 MAX_LABEL = 2 ** 24 - 1
 
@@ -48,7 +49,8 @@ class MaskFormat:
 
     @property
     def is_labels(self) -> bool:
-        return self.kind == "labels"
+        """Ids rather than evidence: class labels or instance ids."""
+        return self.kind in ("labels", "instances")
 
 
 def _values_summary(masks: np.ndarray) -> np.ndarray:
@@ -95,9 +97,9 @@ def mask_format(masks: np.ndarray, kind: str | None, name: str = "masks") -> Mas
         raise TypeError(f"{name} must be a numpy array, got {type(masks).__name__}")
     check_kind(kind)
     dt = masks.dtype
-    if kind == "labels":
+    if kind in ("labels", "instances"):
         check_labels(masks, name)
-        return MaskFormat("labels", dt, 1.0)
+        return MaskFormat(kind, dt, 1.0)
     if dt == np.bool_:
         if kind not in (None, "binary"):
             raise TypeError(f"{name} is bool, which can only be kind='binary', not {kind!r}")

@@ -118,4 +118,8 @@ class LabelPipeline(_Pipeline):
                   flow if has_prev else np.zeros((1, 1, 2), np.float32),
                   valid if has_prev else np.ones((1, 1), np.float32), has_prev,
                   np.float32(self.settings.label_margin), self._ignore, out)
+        top = int(out.max(initial=0))
+        if top > np.iinfo(self.fmt.dtype).max:
+            raise ValueError(f"label id {top} does not fit the masks' dtype {self.fmt.dtype} (instance "
+                             "ids keep growing over a stream); pass int32 ids")
         return out.astype(self.fmt.dtype), out

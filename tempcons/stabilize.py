@@ -161,8 +161,8 @@ class _Pipeline:
 
 
 def _pipeline(kind: str | None, settings: Settings, flow: FlowArg) -> _Pipeline:
-    """The soft-mask pipeline, or the label vote for label maps."""
-    if kind == "labels":
+    """The soft-mask pipeline, or the label vote for label and (tracked) instance maps."""
+    if kind in ("labels", "instances"):
         from .labels import LabelPipeline  # labels builds on this module
         return LabelPipeline(settings, flow)
     return _Pipeline(settings, flow)
@@ -192,8 +192,10 @@ class Stabilizer:
 
     Parameters
     ----------
-    kind : {"binary", "soft", "alpha"} or None
-        Mask kind; None infers it from the first mask (see :mod:`tempcons.kinds`).
+    kind : {"binary", "soft", "alpha", "labels", "instances"} or None
+        Mask kind; None infers it from the first mask (see :mod:`tempcons.kinds`). Label maps
+        are smoothed by a flow-aligned vote (:mod:`tempcons.labels`); instance maps are first
+        given consistent ids (:class:`tempcons.InstanceTracker`), then smoothed the same way.
     preset : {"realtime", "balanced", "quality"} or Settings
         Named bundle of knobs.
     latency : int
@@ -230,11 +232,17 @@ class Stabilizer:
         check_kind(kind)
         self.kind = kind
         self._flow = flow
+        self._tracker = None
+        if kind == "instances":
+            from .instances import InstanceTracker  # instances builds on the pipeline modules
+            self._tracker = InstanceTracker()
         self.reset()
 
     def reset(self) -> None:
         """Forget all frames: the next ``update`` starts a new clip (sizes and kind may change)."""
         self._pipe = _pipeline(self.kind, self.settings, self._flow)
+        if self._tracker is not None:
+            self._tracker.reset()
         self._window: deque[_Entry] = deque()
         self._last: _Entry | None = None
         self._decision: np.ndarray | None = None
@@ -272,6 +280,8 @@ class Stabilizer:
             pipe.fmt = mask_format(mask, self.kind, f"mask {where}")
         else:
             _check_mask_like(mask, pipe.fmt, f"mask {where}")
+        if self._tracker is not None:
+            mask = self._tracker.update(frame, mask)[0]
         fr = pipe.prepare(frame, mask, where)
         prev = self._last
         pair = None
@@ -376,10 +386,14 @@ def stabilize(frames: np.ndarray, masks: np.ndarray, *, kind: str | None = None,
         or float in [0, 1].
     masks : ndarray
         ``(T, h, w)`` per-frame segmenter output: bool or 0/1, 0/255 uint8 (binary), float in
-        [0, 1] or uint8 0..255 (soft probability or alpha). ``h, w <= H, W`` with the frames'
+        [0, 1] or uint8 0..255 (soft probability or alpha), or integer ids (labels, instances). ``h, w <= H, W`` with the frames'
         aspect ratio; smaller masks are upsampled to the frame size.
-    kind : {"binary", "soft", "alpha"} or None
+    kind : {"binary", "soft", "alpha", "labels", "instances"} or None
         None infers it (see :mod:`tempcons.kinds`); ambiguous input raises and asks for it.
+        ``"labels"``: integer class ids, smoothed by a flow-aligned vote (:mod:`tempcons.labels`;
+        knobs ``ignore_index``, ``label_margin``). ``"instances"``: integer instance ids, 0 =
+        background, arbitrary per frame: made consistent by :func:`tempcons.track_instances`
+        (causal), then smoothed as labels.
     preset : {"realtime", "balanced", "quality"} or Settings
         Named bundle of knobs (see :mod:`tempcons.presets`).
     latency : int or None
@@ -442,6 +456,10 @@ def stabilize(frames: np.ndarray, masks: np.ndarray, *, kind: str | None = None,
         flow = None
     fmt = mask_format(masks, kind)
     loop = progress or (lambda it: it)
+    if fmt.kind == "instances":
+        from .instances import track_instances  # instances builds on the pipeline modules
+        masks = track_instances(frames, masks).ids
+        fmt = MaskFormat("labels", masks.dtype, 1.0)
 
     def supplied(t: int):
         """Arrays for the pair (t - 1, t)."""

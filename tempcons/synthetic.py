@@ -14,6 +14,13 @@ legs) walks across a textured background that pans, with a little sensor noise. 
 - **false blobs**: with probability ``p_blob`` per frame, a foreground blob appears in the
   background for one frame;
 - **soft edges**: the result is blurred into probabilities, as a network's output is.
+
+:func:`make_multi_clip` stages several such people walking both ways at different depths (so
+they cross and occlude each other), leaving the frame and coming back, on a scene with floor
+and sign classes, optionally with a hard cut to a new shot. Its corrupted outputs imitate
+per-frame instance and semantic segmenters: instance ids permuted at random every frame,
+missed detections, jittered outlines; class labels that flicker at class boundaries and in
+one-frame blobs of a wrong class.
 """
 
 from __future__ import annotations
@@ -23,7 +30,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["SyntheticClip", "make_clip", "texture"]
+__all__ = ["SyntheticClip", "make_clip", "MultiClip", "make_multi_clip", "texture", "CLASSES"]
+
+#: Class ids of :func:`make_multi_clip`'s label maps.
+CLASSES = {"background": 0, "person": 1, "floor": 2, "sign": 3}
 
 
 @dataclass(frozen=True)
@@ -188,3 +198,160 @@ def make_clip(n_frames: int = 48, height: int = 144, width: int = 192, *, seed: 
             seg &= _smooth_noise(height, width, rng, 4) > 1.0
         masks[t] = np.clip(cv2.GaussianBlur(seg.astype(np.float32), (0, 0), 1.2 * unit + 0.3), 0, 1)
     return SyntheticClip(frames, truth, masks)
+
+
+@dataclass(frozen=True)
+class MultiClip:
+    """A synthetic multi-person, multi-class clip.
+
+    Attributes
+    ----------
+    frames : ndarray, uint8, (T, H, W, 3)
+    ids : ndarray, int32, (T, H, W)
+        Ground-truth instance ids (0 = background), the same person keeps one id within a
+        shot; people of a new shot get new ids.
+    classes : ndarray, uint8, (T, H, W)
+        Ground-truth class map (:data:`CLASSES`).
+    instances : ndarray, int32, (T, H, W)
+        Corrupted per-frame instance ids: arbitrary per frame (randomly permuted and offset),
+        with missed detections and jittered outlines.
+    labels : ndarray, uint8, (T, H, W)
+        Corrupted per-frame class map, flickering at class boundaries and in wrong-class blobs.
+    cut : int or None
+        First frame of the second shot.
+    """
+
+    frames: np.ndarray
+    ids: np.ndarray
+    classes: np.ndarray
+    instances: np.ndarray
+    labels: np.ndarray
+    cut: int | None
+
+
+def _shot(rng: np.random.Generator, height: int, width: int, n_people: int, first_id: int) -> dict:
+    """Background, sign and people of one shot."""
+    unit = height / 144.0
+    people = []
+    for k in range(n_people):
+        depth = (k + 1) / n_people  # farther people are smaller and higher
+        people.append({"id": first_id + k, "size": (0.45 + 0.35 * depth) * height,
+                       "y": (0.45 + 0.2 * depth) * height,
+                       "x": rng.uniform(0.1, 0.9) * width,
+                       "v": rng.choice([-1.0, 1.0]) * rng.uniform(1.5, 3.0) * unit,
+                       "phase": rng.uniform(0, 6.28),
+                       "tex": (texture(height, width, rng) * 160 + 60).astype(np.float32)})
+    return {"bg": (texture(height, width, rng) * 200 + 30).astype(np.float32), "people": people,
+            "sign": (int(rng.uniform(0.05, 0.5) * width), int(0.1 * height), int(0.2 * width), int(0.15 * height))}
+
+
+def _class_jitter(classes: np.ndarray, n_classes: int, rng: np.random.Generator, jitter: float,
+                  unit: float) -> np.ndarray:
+    """Argmax of blurred one-hot scores plus smooth noise: labels that wander at boundaries."""
+    h, w = classes.shape
+    scores = np.empty((n_classes, h, w), np.float32)
+    for c in range(n_classes):
+        scores[c] = cv2.GaussianBlur((classes == c).astype(np.float32), (0, 0), 2.0 * unit + 0.5)
+        scores[c] += 0.12 * jitter / 2.0 * _smooth_noise(h, w, rng, 6)
+    return scores.argmax(axis=0).astype(np.uint8)
+
+
+def make_multi_clip(n_frames: int = 40, height: int = 120, width: int = 160, *, n_people: int = 3,
+                    seed: int = 0, cut_at: int | None = None, jitter: float = 2.0, p_miss: float = 0.05,
+                    p_blob: float = 0.15, noise: float = 2.0) -> MultiClip:
+    """Generate a multi-person, multi-class clip (see the module docstring).
+
+    Parameters
+    ----------
+    n_frames, height, width : int
+        Clip size; at least 2 frames of 32x32.
+    n_people : int
+        People per shot (>= 1).
+    seed : int
+    cut_at : int, optional
+        First frame of a second shot (new background, new people, new ids); None: one shot.
+    jitter : float
+        Outline and class-boundary jitter, pixels at 144 px height.
+    p_miss : float
+        Per-frame, per-person probability that the instance segmenter misses the person.
+    p_blob : float
+        Per-frame probability of a one-frame blob of a wrong class in the label map.
+    noise : float
+        Sensor noise, grey levels.
+
+    Returns
+    -------
+    MultiClip
+
+    Raises
+    ------
+    ValueError
+        Size too small, n_people < 1, cut_at outside 1..n_frames-1, probabilities outside [0, 1].
+
+    Examples
+    --------
+    >>> clip = make_multi_clip(n_frames=3, height=48, width=64, n_people=2)
+    >>> clip.ids.shape, int(clip.ids.max()) <= 2, clip.labels.dtype
+    ((3, 48, 64), True, dtype('uint8'))
+    """
+    if n_frames < 2 or height < 32 or width < 32 or n_people < 1:
+        raise ValueError(f"need n_frames >= 2, height, width >= 32, n_people >= 1; got {n_frames}, "
+                         f"{height}, {width}, {n_people}")
+    if cut_at is not None and not 0 < cut_at < n_frames:
+        raise ValueError(f"cut_at must be in 1..{n_frames - 1} or None, got {cut_at!r}")
+    for name, p in (("p_miss", p_miss), ("p_blob", p_blob)):
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"{name} must be in [0, 1], got {p!r}")
+    rng = np.random.default_rng(seed)
+    unit = height / 144.0
+    shape = (n_frames, height, width)
+    frames = np.empty((*shape, 3), np.uint8)
+    ids = np.zeros(shape, np.int32)
+    classes = np.zeros(shape, np.uint8)
+    instances = np.zeros(shape, np.int32)
+    labels = np.zeros(shape, np.uint8)
+    shot = _shot(rng, height, width, n_people, 1)
+    floor_y = int(0.78 * height)
+    span = width + 0.6 * height  # people leave the frame and come back on the other side
+    for t in range(n_frames):
+        if t == cut_at:
+            shot = _shot(rng, height, width, n_people, n_people + 1)
+        local = t - (cut_at if cut_at is not None and t >= cut_at else 0)
+        frame = shot["bg"].copy()
+        frame[floor_y:] = frame[floor_y:] * 0.6 + 40
+        cls = np.zeros((height, width), np.uint8)
+        cls[floor_y:] = CLASSES["floor"]
+        sx, sy, sw, sh = shot["sign"]
+        frame[sy:sy + sh, sx:sx + sw] = (230, 200, 40)
+        cls[sy:sy + sh, sx:sx + sw] = CLASSES["sign"]
+        truth_ids = np.zeros((height, width), np.int32)
+        for person in shot["people"]:  # nearer people are drawn later and occlude
+            cx = (person["x"] + person["v"] * local + 0.3 * height) % span - 0.3 * height
+            sil = _silhouette(height, width, cx, person["y"], person["size"], person["phase"] + local / 2.5)
+            tex = cv2.warpAffine(person["tex"], np.float32([[1, 0, cx - width / 2], [0, 1, 0]]), (width, height),
+                                 borderMode=cv2.BORDER_REFLECT)
+            alpha = cv2.GaussianBlur(sil.astype(np.float32), (0, 0), 0.6)[..., None]
+            frame = frame * (1 - alpha) + tex * alpha
+            truth_ids[sil] = person["id"]
+            cls[sil] = CLASSES["person"]
+        frames[t] = np.clip(frame + rng.normal(0, noise, frame.shape), 0, 255).astype(np.uint8)
+        ids[t], classes[t] = truth_ids, cls
+
+        # The per-frame instance segmenter: jittered outlines, misses, arbitrary ids.
+        present = [i for i in np.unique(truth_ids) if i > 0]
+        new_ids = rng.permutation(len(present)) + 1 + int(rng.integers(0, 50))
+        for i, new in zip(present, new_ids):
+            if rng.random() < p_miss:
+                continue
+            level = cv2.GaussianBlur((truth_ids == i).astype(np.float32), (0, 0), 2.0 * unit + 0.5)
+            seg = level + 0.12 * jitter / 2.0 * _smooth_noise(height, width, rng, 6) > 0.5
+            instances[t][seg] = new  # nearer people come later and cover farther ones
+        lab = _class_jitter(cls, len(CLASSES), rng, jitter, unit)
+        if rng.random() < p_blob:
+            bm = np.zeros((height, width), np.uint8)
+            cv2.ellipse(bm, (int(rng.integers(0, width)), int(rng.integers(0, height))),
+                        (int(rng.uniform(0.04, 0.1) * height), int(rng.uniform(0.04, 0.1) * height)),
+                        float(rng.uniform(0, 180)), 0, 360, 1, -1)
+            lab[bm > 0] = int(rng.integers(0, len(CLASSES)))
+        labels[t] = lab
+    return MultiClip(frames, ids, classes, instances, labels, cut_at)

@@ -1,0 +1,335 @@
+"""Instance id maps: arbitrary per-frame ids made consistent over time.
+
+A per-frame instance segmenter numbers its objects afresh every frame. :class:`InstanceTracker`
+gives each object one id for as long as it is seen, causally:
+
+1. **scene cuts**: when both the frame's colour histogram jumps (Bhattacharyya distance above
+   ``cut_threshold``) and its content does (mean absolute grey-level difference of 64-px-wide
+   thumbnails above ``cut_difference``), every track is forgotten and ids start afresh; either
+   test alone fires on fast motion or lighting changes;
+2. **matching**: the previous frame's output ids are pulled into the current frame along the
+   optical flow (nearest neighbour); the IoU of every current instance with every warped track
+   (one joint histogram, O(H x W)) feeds ``scipy.optimize.linear_sum_assignment``; pairs below
+   ``min_iou`` are not matched;
+3. **lost tracks**: a track that finds no instance is kept ``max_lost`` frames with its last
+   mask (carried along the flow) and its colour histogram; an unmatched instance that overlaps
+   the carried mask or looks like the track (hue-saturation histogram correlation above
+   ``min_similarity``) takes the lost track's id back, so a person who was occluded or left the
+   frame returns with the same id;
+4. everything else gets a new id, never one used before.
+
+:func:`track_instances` runs it over a clip and returns the new id maps, the per-frame mapping
+and the cuts; ``tempcons.stabilize(..., kind="instances")`` then smooths the relabelled maps
+with the label-map vote.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from ._validate import as_gray_uint8, as_uint8, check_frame, check_frames
+from .flow import FlowEstimator, upsample_flow
+from .kinds import check_labels
+
+__all__ = ["InstanceTracker", "TrackedInstances", "track_instances", "frame_histogram"]
+
+
+def frame_histogram(frame: np.ndarray, mask: np.ndarray | None = None, bins: int = 16) -> np.ndarray:
+    """Normalised hue-saturation histogram (bins x bins, float32) of a frame, or of a mask's pixels.
+
+    Grey frames give a grey-level histogram instead.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> h = frame_histogram(np.zeros((8, 8, 3), np.uint8))
+    >>> h.shape, float(h.sum())
+    ((16, 16), 1.0)
+    """
+    m = None if mask is None else mask.astype(np.uint8)
+    img = as_uint8(frame)
+    if img.ndim == 3:
+        hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)
+        hist = cv2.calcHist([hsv], [0, 1], m, [bins, bins], [0, 180, 0, 256])
+    else:
+        hist = cv2.calcHist([img], [0], m, [bins * bins], [0, 256]).reshape(bins, bins)
+    total = float(hist.sum())
+    return hist / total if total > 0 else hist
+
+
+def _as_dtype(ids: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Ids in the caller's dtype when they fit it, else int32."""
+    return ids.astype(dtype) if int(ids.max(initial=0)) <= np.iinfo(dtype).max else ids
+
+
+def _bhattacharyya(a: np.ndarray, b: np.ndarray) -> float:
+    return float(cv2.compareHist(a, b, cv2.HISTCMP_BHATTACHARYYA))
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    return float(cv2.compareHist(a, b, cv2.HISTCMP_CORREL))
+
+
+@dataclass
+class _Lost:
+    mask: np.ndarray
+    hist: np.ndarray
+    since: int
+
+
+@dataclass
+class TrackedInstances:
+    """Result of :func:`track_instances`.
+
+    Attributes
+    ----------
+    ids : ndarray, (T, H, W)
+        Consistent ids, same dtype as the input (0 stays background).
+    mappings : list of dict
+        Per frame, input id -> output id.
+    cuts : list of int
+        Frames where a scene cut was detected (tracks reset there).
+    """
+
+    ids: np.ndarray
+    mappings: list
+    cuts: list = field(default_factory=list)
+
+
+class InstanceTracker:
+    """Causal id tracker for per-frame instance maps (see the module docstring).
+
+    Parameters
+    ----------
+    min_iou : float
+        Smallest IoU between an instance and a flow-warped track for a match.
+    max_lost : int
+        Frames a lost track is remembered.
+    min_similarity : float
+        Colour-histogram correlation above which an unmatched instance takes a lost track's id
+        back (in [-1, 1]).
+    cut_threshold : float
+        Bhattacharyya distance between consecutive frames' histograms above which a cut may be
+        declared (in [0, 1]; 1 disables cut detection).
+    cut_difference : float
+        Mean absolute grey difference (0..255) between consecutive thumbnails above which a cut
+        may be declared.
+    flow_preset, flow_scale
+        DIS settings of the matching flow.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> tracker = InstanceTracker()
+    >>> frame = np.zeros((32, 32, 3), np.uint8)
+    >>> a = np.zeros((32, 32), np.int32); a[4:12, 4:12] = 7; a[20:28, 20:28] = 3
+    >>> b = np.where(a == 7, 5, np.where(a == 3, 9, 0))  # the same objects, renumbered
+    >>> ids_a, _ = tracker.update(frame, a)
+    >>> ids_b, mapping = tracker.update(frame, b)
+    >>> bool((ids_a == ids_b).all()), mapping[5] == int(ids_a[8, 8])
+    (True, True)
+    """
+
+    def __init__(self, *, min_iou: float = 0.2, max_lost: int = 30, min_similarity: float = 0.6,
+                 cut_threshold: float = 0.2, cut_difference: float = 12.0, flow_preset: str = "fast",
+                 flow_scale: float = 0.5) -> None:
+        if not 0.0 < min_iou <= 1.0:
+            raise ValueError(f"min_iou must be in (0, 1], got {min_iou!r}")
+        if max_lost < 0:
+            raise ValueError(f"max_lost must be >= 0, got {max_lost!r}")
+        if not -1.0 <= min_similarity <= 1.0:
+            raise ValueError(f"min_similarity must be in [-1, 1], got {min_similarity!r}")
+        if not 0.0 <= cut_threshold <= 1.0:
+            raise ValueError(f"cut_threshold must be in [0, 1], got {cut_threshold!r}")
+        self.min_iou, self.max_lost = float(min_iou), int(max_lost)
+        self.min_similarity, self.cut_threshold = float(min_similarity), float(cut_threshold)
+        self.cut_difference = float(cut_difference)
+        self._estimator = FlowEstimator("dis", flow_preset, flow_scale)
+        self._next_id = 1
+        self.cut = False  # whether the last update found a scene cut
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every track (a new clip); ids keep increasing, so none is ever reused."""
+        self._prev_small: np.ndarray | None = None
+        self._prev_hist: np.ndarray | None = None
+        self._prev_thumb: np.ndarray | None = None
+        self._prev_out: np.ndarray | None = None
+        self._hists: dict[int, np.ndarray] = {}
+        self._lost: dict[int, _Lost] = {}
+        self._t = 0
+
+    def _pull(self, gray: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        """Flow current -> previous at frame resolution: where each pixel was one frame ago."""
+        small = self._estimator.shrink(gray)
+        flow = upsample_flow(self._estimator(small, self._prev_small), *size)
+        self._prev_small = small
+        return flow
+
+    @staticmethod
+    def _warp(ids: np.ndarray, flow: np.ndarray) -> np.ndarray:
+        return cv2.remap(ids, flow, None, cv2.INTER_NEAREST | cv2.WARP_RELATIVE_MAP,
+                         borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+    def update(self, frame: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, dict]:
+        """Relabel one frame's instance map.
+
+        Parameters
+        ----------
+        frame : ndarray, (H, W, 3) or (H, W)
+            The video frame (RGB or grey, uint8 or float in [0, 1]).
+        ids : ndarray of int, (H, W)
+            Instance ids of that frame, 0 = background, arbitrary numbering.
+
+        Returns
+        -------
+        (ndarray, dict)
+            The relabelled map (the input's dtype; int32 ids must fit it) and the mapping
+            input id -> output id.
+
+        Raises
+        ------
+        ValueError, TypeError
+            Bad frame or ids, size change without :meth:`reset`.
+        """
+        check_frame(frame, "frame")
+        ids = np.asarray(ids)
+        check_labels(ids, "ids")
+        if ids.shape != frame.shape[:2]:
+            raise ValueError(f"ids must have the frame's size {frame.shape[:2]}, got {ids.shape}")
+        if self._prev_out is not None and self._prev_out.shape != ids.shape:
+            raise ValueError(f"frame size changed from {self._prev_out.shape} to {ids.shape}; call reset()")
+        gray = as_gray_uint8(frame)
+        hist = frame_histogram(frame)
+        thumb = cv2.resize(gray, (64, max(1, round(64 * gray.shape[0] / gray.shape[1]))),
+                           interpolation=cv2.INTER_AREA).astype(np.float32)
+        present = [int(i) for i in np.unique(ids) if i != 0]
+        cut = (self._prev_hist is not None and _bhattacharyya(self._prev_hist, hist) > self.cut_threshold
+               and float(np.abs(thumb - self._prev_thumb).mean()) > self.cut_difference)
+        if cut:
+            self.reset()
+        self.cut = cut
+        self._prev_hist, self._prev_thumb = hist, thumb
+        mapping: dict[int, int] = {}
+        if self._prev_out is None:
+            self._prev_small = self._estimator.shrink(gray)
+        else:
+            flow = self._pull(gray, ids.shape)
+            warped = self._warp(self._prev_out, flow)
+            for lost in self._lost.values():
+                lost.mask = self._warp(lost.mask, flow)
+            mapping = self._match(ids, present, warped)
+        hists = {i: frame_histogram(frame, ids == i) for i in present}
+        self._recover(ids, present, mapping, hists)
+        for i in present:
+            if i not in mapping:
+                mapping[i] = self._next_id
+                self._next_id += 1
+        out = np.zeros(ids.shape, np.int32)
+        for i, new in mapping.items():
+            out[ids == i] = new
+            self._hists[new] = hists[i]
+            self._lost.pop(new, None)
+        self._forget(out, set(mapping.values()))
+        self._prev_out = out
+        self._t += 1
+        return _as_dtype(out, ids.dtype), mapping
+
+    def _match(self, ids: np.ndarray, present: list, warped: np.ndarray) -> dict:
+        tracks = [int(i) for i in np.unique(warped) if i != 0]
+        if not present or not tracks:
+            return {}
+        row = {i: k for k, i in enumerate(present)}
+        col = {i: k for k, i in enumerate(tracks)}
+        cur = np.array([row.get(int(i), -1) for i in range(int(ids.max()) + 1)])[ids]
+        prv = np.array([col.get(int(i), -1) for i in range(int(warped.max()) + 1)])[warped]
+        both = (cur >= 0) & (prv >= 0)
+        inter = np.bincount(cur[both] * len(tracks) + prv[both], minlength=len(present) * len(tracks))
+        inter = inter.reshape(len(present), len(tracks)).astype(np.float64)
+        area_c = np.bincount(cur[cur >= 0], minlength=len(present))[:, None]
+        area_p = np.bincount(prv[prv >= 0], minlength=len(tracks))[None, :]
+        iou = inter / np.maximum(area_c + area_p - inter, 1)
+        rows, cols = linear_sum_assignment(-iou)
+        return {present[r]: tracks[c] for r, c in zip(rows, cols) if iou[r, c] >= self.min_iou}
+
+    def _recover(self, ids: np.ndarray, present: list, mapping: dict, hists: dict) -> None:
+        """Give unmatched instances back the ids of lost tracks they overlap or resemble."""
+        free = [i for i in present if i not in mapping]
+        lost = list(self._lost)
+        if not free or not lost:
+            return
+        score = np.full((len(free), len(lost)), -np.inf)
+        for r, i in enumerate(free):
+            inst = ids == i
+            for c, track in enumerate(lost):
+                mask = self._lost[track].mask > 0
+                union = np.count_nonzero(inst | mask)
+                iou = np.count_nonzero(inst & mask) / union if union else 0.0
+                sim = _correlation(hists[i], self._lost[track].hist)
+                if iou >= self.min_iou or sim >= self.min_similarity:
+                    score[r, c] = iou + sim
+        if not np.isfinite(score).any():
+            return
+        rows, cols = linear_sum_assignment(np.where(np.isfinite(score), -score, 1e9))
+        for r, c in zip(rows, cols):
+            if np.isfinite(score[r, c]):
+                mapping[free[r]] = lost[c]
+
+    def _forget(self, out: np.ndarray, seen: set) -> None:
+        """Tracks not seen this frame become lost; lost tracks older than ``max_lost`` go."""
+        if self._prev_out is not None:
+            for track in np.unique(self._prev_out):
+                track = int(track)
+                if track and track not in seen and track not in self._lost:
+                    self._lost[track] = _Lost((self._prev_out == track).astype(np.uint8), self._hists[track],
+                                              self._t)
+        for track in [k for k, v in self._lost.items() if self._t - v.since >= self.max_lost]:
+            del self._lost[track]
+
+
+def track_instances(frames: np.ndarray, instances: np.ndarray, **options) -> TrackedInstances:
+    """Consistent instance ids for a clip (causal; see :class:`InstanceTracker` for the options).
+
+    Parameters
+    ----------
+    frames : ndarray, (T, H, W, 3) or (T, H, W)
+    instances : ndarray of int, (T, H, W)
+        Per-frame instance ids, 0 = background.
+    **options
+        Keyword arguments of :class:`InstanceTracker`.
+
+    Returns
+    -------
+    TrackedInstances
+
+    Raises
+    ------
+    ValueError, TypeError
+        Shapes or lengths that differ, float or negative ids.
+
+    Examples
+    --------
+    >>> import tempcons as tc
+    >>> clip = tc.synthetic.make_multi_clip(n_frames=6, height=48, width=64, n_people=2)
+    >>> r = tc.track_instances(clip.frames, clip.instances)
+    >>> r.ids.shape == clip.instances.shape, len(r.mappings)
+    (True, 6)
+    """
+    frames = check_frames(frames)
+    instances = np.asarray(instances)
+    if instances.shape != frames.shape[:3]:
+        raise ValueError(f"instances must be (T, H, W) = {frames.shape[:3]} like the frames, got {instances.shape}")
+    check_labels(instances, "instances")
+    tracker = InstanceTracker(**options)
+    out = np.empty(instances.shape, np.int32)
+    mappings, cuts = [], []
+    for t in range(len(frames)):
+        out[t], mapping = tracker.update(frames[t], instances[t])
+        mappings.append(mapping)
+        if tracker.cut:
+            cuts.append(t)
+    return TrackedInstances(_as_dtype(out, instances.dtype), mappings, cuts)
