@@ -56,8 +56,8 @@ def label_confidence(labels: np.ndarray, radius: float, floor: float) -> np.ndar
     --------
     >>> import numpy as np
     >>> lab = np.zeros((1, 6), np.int32); lab[0, 3:] = 1
-    >>> label_confidence(lab, 2.0, 0.2).round(2).tolist()
-    [[1.0, 0.6, 0.2, 0.2, 0.6, 1.0]]
+    >>> [round(float(v), 2) for v in label_confidence(lab, 2.0, 0.2)[0]]
+    [1.0, 0.6, 0.2, 0.2, 0.6, 1.0]
     """
     edge = np.zeros(labels.shape, bool)
     dx = labels[:, 1:] != labels[:, :-1]

@@ -178,7 +178,10 @@ def _ok(n=3, h=32, w=40):
     (_ok()[0], _ok()[1], {"preset": "fastest"}, ValueError, "preset"),
     (_ok()[0], _ok()[1], {"memroy": 0.5}, TypeError, "memroy"),
     (_ok()[0], _ok()[1], {"memory": 1.5}, ValueError, "memory"),
-    (_ok()[0], _ok()[1], {"kind": "labels"}, ValueError, "not supported"),
+    (_ok()[0], _ok()[1], {"kind": "probs"}, ValueError, "not supported"),
+    (_ok()[0], _ok()[1], {"kind": "labels"}, TypeError, "integer label ids"),
+    (_ok()[0], np.full((3, 32, 40), -1, np.int32), {"kind": "labels"}, ValueError, "negative"),
+    (_ok()[0], np.zeros((3, 32, 40), np.int32), {"kind": "labels", "ignore_index": -3}, ValueError, "ignore_index"),
     ([[0]], _ok()[1], {}, TypeError, "frames"),
 ])
 def test_bad_input_raises_clearly(frames, masks, kwargs, err, words):
