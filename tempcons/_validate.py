@@ -86,6 +86,23 @@ def as_gray_uint8(frame: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(frame)
 
 
+_LOOK = np.float32([[0.299, 0.587, 0.114, 0.0], [0.5, 0.0, -0.5, 128.0]])
+
+
+def as_look(frame: np.ndarray, gray: np.ndarray) -> np.ndarray:
+    """(H, W, 2) uint8 appearance for the photometric weight: grey level and a chroma opponent.
+
+    Chroma is (first - last channel) / 2 + 128, so RGB and BGR frames differ only in its sign,
+    which the weight (a squared difference) ignores; grey frames get a constant 128.
+    """
+    if frame.ndim == 3:
+        return cv2.transform(as_uint8(frame), _LOOK)
+    look = np.empty((*gray.shape, 2), np.uint8)
+    look[..., 0] = gray
+    look[..., 1] = 128
+    return look
+
+
 def as_uint8(frame: np.ndarray) -> np.ndarray:
     """uint8 copy of a checked frame, colour kept."""
     if frame.dtype == np.uint8:

@@ -4,7 +4,7 @@ Each pixel carries its two best-supported labels and their weights along the flo
 O(H x W) per frame whatever the number of classes, never a one-hot). A new frame's label votes
 with its confidence -- low near label boundaries, where segmenters flicker, high inside
 regions -- and the carried weights are scaled by the same factors as the soft-mask path:
-temporal decay ``memory``, photometric agreement ``sigma_color``, flow validity, and the
+temporal decay ``memory``, photometric agreement ``sigma_color`` (grey and chroma), flow validity, and the
 contradiction penalty ``kappa``. The output is the best-supported label, with hysteresis: a
 pixel changes class only when the new class wins by ``label_margin``. Every output label is one
 the input held at that pixel or at its flow-aligned position in another frame (no class is
@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from ._kernels import labels as _k
-from ._validate import as_gray_uint8
+from ._validate import as_gray_uint8, as_look
 from .stabilize import _Frame, _Pipeline
 
 __all__ = ["LabelPipeline", "label_confidence"]
@@ -30,10 +30,10 @@ __all__ = ["LabelPipeline", "label_confidence"]
 
 @dataclass
 class VoteState:
-    """The vote's state after one frame: (H, W, 4) float32 slots and the frame's grey level."""
+    """The vote's state after one frame: (H, W, 4) float32 slots and the frame's (grey, chroma)."""
 
     value: np.ndarray
-    gray: np.ndarray
+    look: np.ndarray
     total: None = None
 
 
@@ -89,20 +89,20 @@ class LabelPipeline(_Pipeline):
         conf = label_confidence(lab, s.confidence_radius * np.hypot(h, w), s.confidence_floor)
         gray = as_gray_uint8(frame)
         small = self.estimator.shrink(gray) if self.estimator else None
-        return _Frame(frame, gray, gray, small, lab, conf)
+        return _Frame(frame, gray, gray, as_look(frame, gray), small, lab, conf)
 
     def step(self, fr: _Frame, prev: VoteState | None, flow: np.ndarray | None,
              valid: np.ndarray | None) -> VoteState:
         s = self.settings
         out = self._spare.pop() if self._spare else VoteState(
-            np.empty((*self.size, 4), np.float32), np.empty(self.size, np.float32))
+            np.empty((*self.size, 4), np.float32), np.empty((*self.size, 2), np.float32))
         has_prev = prev is not None
         empty_flow = np.zeros((1, 1, 2), np.float32)
-        _k.vote(fr.evidence, fr.local_mean, fr.gray, np.float32(1.0 / 255.0),
+        _k.vote(fr.evidence, fr.local_mean, fr.look, np.float32(1.0 / 255.0),
                 flow if has_prev else empty_flow, valid if has_prev else np.ones((1, 1), np.float32),
-                has_prev, prev.value if has_prev else out.value, prev.gray if has_prev else out.gray,
+                has_prev, prev.value if has_prev else out.value, prev.look if has_prev else out.look,
                 np.float32(s.memory), np.float32(1.0 / (2.0 * s.sigma_color ** 2)), np.float32(s.kappa),
-                np.float32(s.max_weight), self._ignore, out.value, out.gray)
+                np.float32(s.max_weight), self._ignore, out.value, out.look)
         return out
 
     def merge(self, fr: _Frame, value_a: np.ndarray, total_a, b: VoteState) -> np.ndarray:

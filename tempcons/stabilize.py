@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from ._kernels import flow as _kflow
-from ._validate import as_gray_uint8, as_uint8, check_flow, check_frame, check_frames, check_latency
+from ._validate import as_gray_uint8, as_look, as_uint8, check_flow, check_frame, check_frames, check_latency
 from .filters import temporal
 from .filters.guided import _guided, upsample
 from .flow import FlowEstimator, invert_flow, upsample_flow
@@ -40,6 +40,7 @@ class _Frame:
     frame: np.ndarray
     guide: np.ndarray
     gray: np.ndarray
+    look: np.ndarray
     small: np.ndarray | None
     evidence: np.ndarray
     local_mean: np.ndarray
@@ -113,7 +114,7 @@ class _Pipeline:
         gray = as_gray_uint8(frame)
         guide = as_uint8(frame) if (s.refine_color and frame.ndim == 3) else gray
         small = self.estimator.shrink(gray) if self.estimator else None
-        return _Frame(frame, guide, gray, small, m, mb)
+        return _Frame(frame, guide, gray, as_look(frame, gray), small, m, mb)
 
     def pair(self, a: _Frame, b: _Frame, supplied: Any = None) -> _Pair:
         s = self.settings
@@ -134,7 +135,7 @@ class _Pipeline:
         s = self.settings
         if self._scratch is None:
             self._scratch = np.empty((*self.size, 4), np.float32)
-        return temporal.filter_step(fr.evidence, fr.local_mean, fr.gray, prev, flow, valid,
+        return temporal.filter_step(fr.evidence, fr.local_mean, fr.look, prev, flow, valid,
                                     memory=s.memory, sigma_color=s.sigma_color, kappa=s.kappa,
                                     max_weight=s.max_weight, confidence_floor=s.confidence_floor,
                                     out=self._spare.pop() if self._spare else None, scratch=self._scratch)

@@ -229,6 +229,12 @@ class MultiClip:
     cut: int | None
 
 
+def _clothing(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
+    """A person's texture: smooth colour plus fine detail (clothing, folds), float32 0..255."""
+    fine = cv2.GaussianBlur(rng.random((height, width, 3)).astype(np.float32), (0, 0), 1.0)
+    return (texture(height, width, rng) * 110 + (fine - 0.5) * 200 + 70).astype(np.float32)
+
+
 def _shot(rng: np.random.Generator, height: int, width: int, n_people: int, first_id: int) -> dict:
     """Background, sign and people of one shot."""
     unit = height / 144.0
@@ -240,7 +246,7 @@ def _shot(rng: np.random.Generator, height: int, width: int, n_people: int, firs
                        "x": rng.uniform(0.1, 0.9) * width,
                        "v": rng.choice([-1.0, 1.0]) * rng.uniform(1.5, 3.0) * unit,
                        "phase": rng.uniform(0, 6.28),
-                       "tex": (texture(height, width, rng) * 160 + 60).astype(np.float32)})
+                       "tex": _clothing(height, width, rng)})
     return {"bg": (texture(height, width, rng) * 200 + 30).astype(np.float32), "people": people,
             "sign": (int(rng.uniform(0.05, 0.5) * width), int(0.1 * height), int(0.2 * width), int(0.15 * height))}
 

@@ -86,8 +86,8 @@ def pull_zero_border(src, flow):
     return out
 
 
-def blend(m, mb, gray, warped, valid, lam, sigma, kappa, wmax, floor):
-    """Reference for the filter step on flow-aligned history (``warped``: W*E, W, grey, spare)."""
+def blend(m, mb, look, warped, valid, lam, sigma, kappa, wmax, floor):
+    """Reference for the filter step on flow-aligned history (``warped``: W*E, W, grey, chroma)."""
     H, W = m.shape
     vh, vw = valid.shape
     e = np.zeros((H, W))
@@ -99,13 +99,13 @@ def blend(m, mb, gray, warped, valid, lam, sigma, kappa, wmax, floor):
             hist, q = 0.0, 0.0
             if warped is not None:
                 q = warped[y, x, 0] / max(warped[y, x, 1], 1e-6)
-                d = gray[y, x] - warped[y, x, 2]
+                d2 = (look[y, x, 0] - warped[y, x, 2]) ** 2 + (look[y, x, 1] - warped[y, x, 3]) ** 2
                 v = valid[min(y * vh // H, vh - 1), min(x * vw // W, vw - 1)]
-                hist = lam * warped[y, x, 1] * v * exp_neg(d * d / (2 * sigma * sigma))
+                hist = lam * warped[y, x, 1] * v * exp_neg(d2 / (2 * sigma * sigma))
             s[y, x] = c + hist
             e[y, x] = (c * m[y, x] + hist * q) / s[y, x]
             wc = min(s[y, x] * (1 - kappa * abs(m[y, x] - q)) if hist > 1e-6 else s[y, x], wmax)
-            packed[y, x] = (wc * e[y, x], wc, gray[y, x], 0.0)
+            packed[y, x] = (wc * e[y, x], wc, look[y, x, 0], look[y, x, 1])
     return e, s, packed
 
 
@@ -151,3 +151,55 @@ def douglas_peucker(points, tol):
         return np.stack([a, b])
     left = douglas_peucker(points[:best + 1], tol)
     return np.vstack([left[:-1], douglas_peucker(points[best:], tol)])
+
+
+def label_vote(lab, conf, look, prev, prev_look, flow, valid, lam, sigma, kappa, w_max, ignore):
+    """Two-slot label vote, one pixel at a time (prev None: first frame)."""
+    h, w = lab.shape
+    slots = np.zeros((h, w, 4))
+    for y in range(h):
+        for x in range(w):
+            g, ch = look[y, x, 0] / 255.0, look[y, x, 1] / 255.0
+            a1, s1, a2, s2 = -1.0, 0.0, -1.0, 0.0
+            if prev is not None:
+                xi = int(np.floor(x + flow[y, x, 0] + 0.5))
+                yi = int(np.floor(y + flow[y, x, 1] + 0.5))
+                if 0 <= xi < w and 0 <= yi < h:
+                    d2 = (g - prev_look[yi, xi, 0]) ** 2 + (ch - prev_look[yi, xi, 1]) ** 2
+                    hh = lam * valid[y, x] * exp_neg(d2 / (2 * sigma ** 2))
+                    a1, s1, a2, s2 = prev[yi, xi, 0], prev[yi, xi, 1] * hh, prev[yi, xi, 2], prev[yi, xi, 3] * hh
+            m = float(lab[y, x])
+            if lab[y, x] != ignore:
+                c = conf[y, x]
+                s1 = s1 if a1 == m else s1 * (1 - kappa)
+                s2 = s2 if a2 == m else s2 * (1 - kappa)
+                if a1 == m:
+                    s1 += c
+                elif a2 == m:
+                    s2 += c
+                elif a2 == -1 or c > s2:
+                    a2, s2 = m, c
+                if a1 == -1 or s2 > s1:
+                    a1, s1, a2, s2 = a2, s2, a1, s1
+                if s1 + s2 > w_max:
+                    s1, s2 = s1 * w_max / (s1 + s2), s2 * w_max / (s1 + s2)
+            slots[y, x] = a1, s1, a2, s2
+    return slots
+
+
+def label_merge(lab, conf, ignore, fwd, bwd):
+    """Top two labels of forward + backward support, the frame's own vote counted once."""
+    h, w = lab.shape
+    out = np.zeros((h, w, 4))
+    for y in range(h):
+        for x in range(w):
+            support = {}
+            for slots in (fwd[y, x], bwd[y, x]):
+                for k in (0, 2):
+                    if slots[k] != -1:
+                        support[slots[k]] = support.get(slots[k], 0.0) + slots[k + 1]
+            if lab[y, x] != ignore and float(lab[y, x]) in support:
+                support[float(lab[y, x])] -= conf[y, x]
+            ranked = sorted(support.items(), key=lambda kv: -kv[1])[:2] + [(-1.0, 0.0)] * 2
+            out[y, x] = ranked[0][0], max(ranked[0][1], 0), ranked[1][0], max(ranked[1][1], 0)
+    return out

@@ -75,13 +75,13 @@ def _step_inputs(seed, H=12, W=16):
     f32 = np.float32
     m = rng.random((H, W)).astype(f32)
     mb = rng.random((H, W)).astype(f32)
-    gray = rng.random((H, W)).astype(f32)
+    look = rng.random((H, W, 2)).astype(f32)
     weight = (rng.random((H, W)) * 3).astype(f32)
-    packed = np.stack([weight * rng.random((H, W)), weight, gray + rng.normal(0, 0.05, (H, W)),
-                       np.zeros((H, W))], axis=-1).astype(f32)
+    packed = np.stack([weight * rng.random((H, W)), weight, look[..., 0] + rng.normal(0, 0.05, (H, W)),
+                       look[..., 1] + rng.normal(0, 0.05, (H, W))], axis=-1).astype(f32)
     flow = _flow(rng, H, W, 1.5)
     valid = (rng.random((H, W)) > 0.3).astype(f32)
-    return m, mb, gray, temporal.TemporalState(None, None, packed), flow, valid
+    return m, mb, look, temporal.TemporalState(None, None, packed), flow, valid
 
 
 KNOBS = dict(memory=0.75, sigma_color=0.08, kappa=0.6, max_weight=2.5, confidence_floor=0.2)

@@ -27,11 +27,12 @@ def _nearest(x, y, flow, w, h):
 
 
 @njit(cache=True, parallel=True, fastmath=True, nogil=True, error_model="numpy")
-def vote(lab, conf, gray, gray_scale, flow, valid, has_prev, prev, prev_gray, lam, inv_2s2, kappa,
-         w_max, ignore, slots, gray_out):
+def vote(lab, conf, look, look_scale, flow, valid, has_prev, prev, prev_look, lam, inv_2s2, kappa,
+         w_max, ignore, slots, look_out):
     """One causal step: pull the previous slots along the flow (nearest), decay them, add this vote.
 
-    History weight h = lam * valid * exp(-(g - g_prev)^2 / 2 sigma^2) scales both carried slots;
+    History weight h = lam * valid * exp(-|a - a_prev|^2 / 2 sigma^2), a = (grey, chroma), scales
+    both carried slots;
     a slot whose label disagrees with the current one is weakened by (1 - kappa); the current
     label adds its confidence to its slot, or takes the weaker slot when that weighs less;
     the total is capped at ``w_max``. Ignored pixels (label == ignore) carry the history without
@@ -43,14 +44,17 @@ def vote(lab, conf, gray, gray_scale, flow, valid, has_prev, prev, prev_gray, la
     for y in prange(hh):
         vy = min(np.int64(y * vh / hh), vh - 1)
         for x in range(ww):
-            g = np.float32(gray[y, x]) * gray_scale
-            gray_out[y, x] = g
+            g = np.float32(look[y, x, 0]) * look_scale
+            ch = np.float32(look[y, x, 1]) * look_scale
+            look_out[y, x, 0] = g
+            look_out[y, x, 1] = ch
             a1, s1, a2, s2 = EMPTY, np.float32(0.0), EMPTY, np.float32(0.0)
             if has_prev:
                 xi, yi = _nearest(x, y, flow, ww, hh)
                 if xi >= 0:
-                    d = g - prev_gray[yi, xi]
-                    h = lam * valid[vy, min(np.int64(x * vw / ww), vw - 1)] * exp_neg(d * d * inv_2s2)
+                    d = g - prev_look[yi, xi, 0]
+                    dc = ch - prev_look[yi, xi, 1]
+                    h = lam * valid[vy, min(np.int64(x * vw / ww), vw - 1)] * exp_neg((d * d + dc * dc) * inv_2s2)
                     a1, s1 = prev[yi, xi, L1], prev[yi, xi, W1] * h
                     a2, s2 = prev[yi, xi, L2], prev[yi, xi, W2] * h
             m = np.float32(lab[y, x])

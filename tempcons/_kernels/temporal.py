@@ -10,7 +10,7 @@ from numba import njit, prange
 from .sampling import exp_neg
 
 # Channels of the packed state that is warped from frame to frame.
-WEIGHTED, CARRIED, GRAY = 0, 1, 2
+WEIGHTED, CARRIED, GRAY, CHROMA = 0, 1, 2, 3
 
 
 @njit(cache=True, inline="always", fastmath=True, error_model="numpy")
@@ -26,15 +26,17 @@ def confidence(m, mb, floor):
 
 
 @njit(cache=True, parallel=True, fastmath=True, nogil=True, error_model="numpy")
-def blend(m, mb, gray, gray_scale, warped, valid, has_prev, lam, inv_2s2, kappa, w_max, floor,
+def blend(m, mb, look, look_scale, warped, valid, has_prev, lam, inv_2s2, kappa, w_max, floor,
           value, total, packed):
     """One step of the recursive temporal bilateral filter, on flow-aligned history.
 
     ``warped`` holds the previous state pulled along the flow: carried weight times value,
-    carried weight, grey level (zero where the flow left the image, so the weight vanishes there).
-    ``valid`` is the flow's validity on its own, possibly coarser, grid (read nearest).
-    ``gray * gray_scale`` is the grey level in [0, 1] (uint8 frames need no converted copy).
-    History weight h = lam * W * valid * exp(-(g - g_prev)^2 / 2 sigma^2); current weight c =
+    carried weight, grey level, chroma (zero where the flow left the image, so the weight
+    vanishes there). ``valid`` is the flow's validity on its own, possibly coarser, grid (read
+    nearest). ``look * look_scale`` is the frame's (grey, chroma) in [0, 1] (uint8 frames need no
+    converted copy). History weight h = lam * W * valid * exp(-|a - a_prev|^2 / 2 sigma^2), a the
+    (grey, chroma) pair -- chroma catches a flow vector that lands on a different-coloured
+    surface of the same brightness; current weight c =
     confidence. Output E = (c m + h q) / (c + h) with q = (W E) / W, total S = c + h, and the
     weight carried on W' = min(S (1 - kappa |m - q|), w_max): a current value that contradicts
     the history once is outvoted, but it also weakens the history, so a lasting change wins
@@ -50,14 +52,16 @@ def blend(m, mb, gray, gray_scale, warped, valid, has_prev, lam, inv_2s2, kappa,
         for x in range(ww):
             mm = m[y, x]
             c = confidence(mm, mb[y, x], floor)
-            g = np.float32(gray[y, x]) * gray_scale
+            g = np.float32(look[y, x, 0]) * look_scale
+            ch = np.float32(look[y, x, 1]) * look_scale
             hist = zero
             q = zero
             if has_prev:
                 w_prev = warped[y, x, CARRIED]
                 q = warped[y, x, WEIGHTED] / max(w_prev, tiny)
                 d = g - warped[y, x, GRAY]
-                hist = lam * w_prev * valid[vy, min(np.int64(x * vw / ww), vw - 1)] * exp_neg(d * d * inv_2s2)
+                dc = ch - warped[y, x, CHROMA]
+                hist = lam * w_prev * valid[vy, min(np.int64(x * vw / ww), vw - 1)] * exp_neg((d * d + dc * dc) * inv_2s2)
             s = c + hist
             e = (c * mm + hist * q) / s
             w = min(s * (one - kappa * abs(mm - q) * (hist > tiny)), w_max)
@@ -66,7 +70,7 @@ def blend(m, mb, gray, gray_scale, warped, valid, has_prev, lam, inv_2s2, kappa,
             packed[y, x, WEIGHTED] = w * e
             packed[y, x, CARRIED] = w
             packed[y, x, GRAY] = g
-            packed[y, x, 3] = zero
+            packed[y, x, CHROMA] = ch
 
 
 @njit(cache=True, parallel=True, fastmath=True, nogil=True, error_model="numpy")

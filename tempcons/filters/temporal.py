@@ -4,8 +4,9 @@ The value of a pixel becomes a weighted mean of its current evidence and the evi
 along the flow from neighbouring frames. Weights:
 
 (a) photometric agreement between the frame and the flow-aligned neighbour frame (a wrong flow
-    vector sees a different colour, so it gets no vote), a Gaussian in grey level of width
-    ``sigma_color``;
+    vector sees a different colour, so it gets no vote), a Gaussian of width ``sigma_color`` in
+    grey level and chroma (a person and a background of the same brightness still differ in
+    colour);
 (b) temporal distance: the carried weight decays by ``memory`` per frame, so frame t - d weighs
     about ``memory ** d``;
 (c) flow validity from the forward-backward check (and the image border);
@@ -20,7 +21,7 @@ once) and the bidirectional form (a causal pass in each direction, merged so tha
 own evidence counts once).
 
 The state is warped with ``cv2.remap`` and a relative map: four float32 channels (weighted
-value, weight, grey, spare) cost the same as one, and OpenCV's SIMD remap is about twice as fast
+value, weight, grey, chroma) cost the same as one, and OpenCV's SIMD remap is about twice as fast
 as a Numba gather (``tempcons.warp`` keeps the Numba warps for general use). Weighted values are
 interpolated (premultiplied), so the history's value is exact where the weight is partial.
 """
@@ -53,7 +54,7 @@ class TemporalState:
         Weight S behind ``value`` (the current confidence plus the history's share).
     packed : ndarray, float32, (H, W, 4)
         What the next step pulls along the flow: carried weight times value, carried weight,
-        the frame's grey level in [0, 1], and a spare zero channel.
+        the frame's grey level and chroma in [0, 1].
     """
 
     value: np.ndarray
@@ -74,7 +75,7 @@ def new_state(height: int, width: int) -> TemporalState:
                          np.empty((height, width, 4), _f32))
 
 
-def filter_step(evidence: np.ndarray, local_mean: np.ndarray, gray: np.ndarray,
+def filter_step(evidence: np.ndarray, local_mean: np.ndarray, look: np.ndarray,
                 previous: TemporalState | None, flow: np.ndarray | None, valid: np.ndarray | None,
                 *, memory: float, sigma_color: float, kappa: float, max_weight: float,
                 confidence_floor: float, out: TemporalState | None = None,
@@ -85,8 +86,9 @@ def filter_step(evidence: np.ndarray, local_mean: np.ndarray, gray: np.ndarray,
     ----------
     evidence, local_mean : ndarray, float32, (H, W)
         Current evidence in [0, 1] and its local box mean.
-    gray : ndarray, (H, W)
-        The frame's grey level: uint8 0..255 or float32 in [0, 1].
+    look : ndarray, (H, W, 2)
+        The frame's grey level and chroma (:func:`tempcons._validate.as_look`): uint8 0..255 or
+        float32 in [0, 1].
     previous : TemporalState or None
         State of the neighbouring frame; None starts the recursion (output = evidence).
     flow : ndarray, float32, (H, W, 2) or None
@@ -113,8 +115,8 @@ def filter_step(evidence: np.ndarray, local_mean: np.ndarray, gray: np.ndarray,
         warped, valid, has_prev = out.packed, evidence, False
     else:
         warped, has_prev = pull(previous.packed, flow, dst=scratch), True
-    gray_scale = _f32(1.0 / 255.0) if gray.dtype == np.uint8 else _f32(1.0)
-    _k.blend(evidence, local_mean, gray, gray_scale, warped, valid, has_prev, _f32(memory),
+    look_scale = _f32(1.0 / 255.0) if look.dtype == np.uint8 else _f32(1.0)
+    _k.blend(evidence, local_mean, look, look_scale, warped, valid, has_prev, _f32(memory),
              _f32(0.5 / (sigma_color * sigma_color)), _f32(kappa), _f32(max_weight),
              _f32(confidence_floor), out.value, out.total, out.packed)
     return out
