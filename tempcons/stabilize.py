@@ -281,12 +281,14 @@ class Stabilizer:
             pipe.fmt = mask_format(mask, self.kind, f"mask {where}")
         else:
             _check_mask_like(mask, pipe.fmt, f"mask {where}")
+        cut = False
         if self._tracker is not None:
             mask = self._tracker.update(frame, mask)[0]
+            cut = self._tracker.cut
         fr = pipe.prepare(frame, mask, where)
         prev = self._last
         pair = None
-        if prev is not None:
+        if prev is not None and not cut:
             supplied = None if flow is None else _split_flow(flow, (*pipe.size, 2), f"flow for frame {where}")
             pair = pipe.pair(prev.fr, fr, supplied)
             state = pipe.step(fr, prev.state, *pair.into_b)
@@ -316,7 +318,9 @@ class Stabilizer:
         if len(window) > 1:
             back = pipe.step(window[-1].fr, None, None, None)
             for i in range(len(window) - 2, -1, -1):
-                done, back = back, pipe.step(window[i].fr, back, *window[i + 1].pair.into_a)
+                link = window[i + 1].pair  # None after a scene cut: nothing flows across it
+                done, back = back, pipe.step(window[i].fr, back if link else None,
+                                             *(link.into_a if link else (None, None)))
                 pipe.recycle(done)
             value = pipe.merge(entry.fr, entry.state.value, entry.state.total, back)
             pipe.recycle(back)
@@ -457,10 +461,8 @@ def stabilize(frames: np.ndarray, masks: np.ndarray, *, kind: str | None = None,
         flow = None
     fmt = mask_format(masks, kind)
     loop = progress or (lambda it: it)
-    if fmt.kind == "instances":
-        from .instances import track_instances  # instances builds on the pipeline modules
-        masks = track_instances(frames, masks).ids
-        fmt = MaskFormat("labels", masks.dtype, 1.0)
+    if fmt.kind == "instances" and latency is None:
+        return _offline_instances(frames, masks, arrays, flow, preset, progress, knobs)
 
     def supplied(t: int):
         """Arrays for the pair (t - 1, t)."""
@@ -483,6 +485,20 @@ def stabilize(frames: np.ndarray, masks: np.ndarray, *, kind: str | None = None,
             k += 1
         return out
     return _offline(frames, masks, fmt, settings_for(preset, knobs), flow, supplied, loop)
+
+
+def _offline_instances(frames, masks, arrays, flow, preset, progress, knobs) -> np.ndarray:
+    """Track ids over the whole clip, then smooth each shot between scene cuts on its own."""
+    from .instances import track_instances  # instances builds on the pipeline modules
+    tracked = track_instances(frames, masks)
+    n = len(frames)
+    out = np.empty(tracked.ids.shape, tracked.ids.dtype)
+    bounds = [0, *tracked.cuts, n]
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        shot_flow = flow if arrays is None else (arrays[0][a:b - 1], None if arrays[1] is None else arrays[1][a:b - 1])
+        out[a:b] = stabilize(frames[a:b], tracked.ids[a:b], kind="labels", preset=preset, latency=None,
+                             flow=shot_flow, progress=progress, **knobs)
+    return out
 
 
 def _offline(frames, masks, fmt, settings, flow, supplied, loop) -> np.ndarray:

@@ -1,0 +1,116 @@
+"""Instance ids: consistent under renumbering, recovered after occlusion and exit, reset at cuts."""
+
+import numpy as np
+import pytest
+
+import tempcons as tc
+from tempcons.metrics.tracking import id_switches
+
+
+def _scene(rng, t, h=64, w=80, colours=((220, 40, 40), (40, 220, 40), (40, 40, 220))):
+    frames = np.repeat((rng.random((1, h, w, 3)) * 60 + 90).astype(np.uint8), t, axis=0)
+    boxes = [(8, 8), (8, 48), (36, 28)]
+    truth = np.zeros((t, h, w), np.int32)
+    for k, ((y, x), colour) in enumerate(zip(boxes, colours)):
+        frames[:, y:y + 16, x:x + 16] = colour
+        truth[:, y:y + 16, x:x + 16] = k + 1
+    return frames, truth
+
+
+def _renumber(truth, rng):
+    out = np.zeros_like(truth)
+    for t in range(len(truth)):
+        perm = rng.permutation(3) + 10 + int(rng.integers(0, 20))
+        for k in range(3):
+            out[t][truth[t] == k + 1] = perm[k]
+    return out
+
+
+def test_ids_are_consistent_under_renumbering():
+    rng = np.random.default_rng(0)
+    frames, truth = _scene(rng, 8)
+    result = tc.track_instances(frames, _renumber(truth, rng))
+    assert id_switches(truth, result.ids).count == 0
+    assert len(np.unique(result.ids)) == 4 and result.cuts == []
+    assert all(len(m) == 3 for m in result.mappings)
+
+
+def test_an_occluded_instance_gets_its_id_back():
+    rng = np.random.default_rng(1)
+    frames, truth = _scene(rng, 14)
+    seen = _renumber(truth, rng)
+    seen[6:9][truth[6:9] == 1] = 0  # the first object is missed for three frames
+    ids = tc.track_instances(frames, seen).ids
+    assert ids[2, 10, 10] == ids[12, 10, 10] != 0
+    assert id_switches(truth, ids).count == 0
+
+
+def test_an_instance_that_leaves_comes_back_by_appearance():
+    rng = np.random.default_rng(2)
+    frames, truth = _scene(rng, 16)
+    background = frames[0, 0, 0].copy()
+    frames[5:10, 8:24, 8:24] = background  # the red object leaves the picture ...
+    truth[5:10][truth[5:10] == 1] = 0
+    frames[10:, 8:24, 8:24] = background
+    frames[10:, 40:56, 60:76] = (220, 40, 40)  # ... and comes back somewhere else
+    truth[10:][truth[10:] == 1] = 0
+    truth[10:, 40:56, 60:76] = 1
+    ids = tc.track_instances(frames, _renumber(truth, rng)).ids
+    assert ids[0, 10, 10] == ids[12, 45, 65]
+    assert id_switches(truth, ids).count == 0
+
+
+def test_a_scene_cut_resets_the_ids():
+    rng = np.random.default_rng(3)
+    a, truth_a = _scene(rng, 5)
+    b, truth_b = _scene(rng, 5, colours=((250, 250, 0), (0, 250, 250), (250, 0, 250)))
+    b = (b.astype(np.int16) // 3 + 150).clip(0, 255).astype(np.uint8)  # another shot: brighter, other colours
+    frames = np.concatenate([a, b])
+    instances = _renumber(np.concatenate([truth_a, truth_b]), rng)
+    result = tc.track_instances(frames, instances)
+    assert result.cuts == [5]
+    before, after = set(np.unique(result.ids[:5])) - {0}, set(np.unique(result.ids[5:])) - {0}
+    assert len(before) == len(after) == 3 and not before & after
+
+
+def test_bad_instance_input():
+    frames = np.zeros((2, 8, 8, 3), np.uint8)
+    with pytest.raises(TypeError, match="integer"):
+        tc.track_instances(frames, np.zeros((2, 8, 8), np.float32))
+    with pytest.raises(ValueError, match="negative"):
+        tc.track_instances(frames, np.full((2, 8, 8), -1, np.int32))
+    with pytest.raises(ValueError, match="like the frames"):
+        tc.track_instances(frames, np.zeros((3, 8, 8), np.int32))
+    with pytest.raises(ValueError, match="min_iou"):
+        tc.InstanceTracker(min_iou=0)
+
+
+@pytest.fixture(scope="module")
+def multi():
+    return tc.synthetic.make_multi_clip(n_frames=40, height=96, width=128, n_people=3, seed=0, cut_at=25)
+
+
+def test_stabilized_instances_switch_ids_rarely_and_not_across_the_cut(multi):
+    out = tc.stabilize(multi.frames, multi.instances, kind="instances")
+    raw = id_switches(multi.ids, multi.instances).count
+    naive = id_switches(multi.ids, tc.baselines.max_overlap_ids(multi.instances)).count
+    ours = id_switches(multi.ids, out).count
+    assert ours <= 0.1 * raw and ours <= naive
+    assert not (set(np.unique(out[:25])) - {0}) & (set(np.unique(out[25:])) - {0})
+
+
+def test_streaming_instances_equal_stabilize(multi):
+    stab = tc.Stabilizer(kind="instances", latency=1, preset="realtime")
+    outs = [stab.update(f, m) for f, m in zip(multi.frames, multi.instances)]
+    outs = np.stack([o for o in outs if o is not None] + stab.flush())
+    np.testing.assert_array_equal(outs, tc.stabilize(multi.frames, multi.instances, kind="instances",
+                                                     latency=1, preset="realtime"))
+
+
+def test_id_switch_metric_by_hand():
+    gt = np.zeros((5, 4, 4), np.int32)
+    gt[:, :2] = 1
+    pred = gt * np.array([3, 3, 0, 3, 4])[:, None, None]  # missed at frame 2, renamed at frame 4
+    result = id_switches(gt, pred)
+    assert result.count == 1 and result.per_frame.tolist() == [0, 0, 0, 0, 1]
+    assert result.recall == pytest.approx(0.8) and result.n_objects == 1
