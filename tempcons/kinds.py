@@ -21,8 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-KINDS = ("binary", "soft", "alpha", "labels", "instances")
-_FUTURE_KINDS = ("probs",)
+KINDS = ("binary", "soft", "alpha", "labels", "instances", "probs")
 # Label ids travel through float32 state channels, exact below 2**24.
 MAX_LABEL = 2 ** 24 - 1
 
@@ -64,9 +63,6 @@ def check_kind(kind: str | None) -> None:
     """Raise a ValueError naming the supported kinds unless ``kind`` is one of them or None."""
     if kind is None or kind in KINDS:
         return
-    if kind in _FUTURE_KINDS:
-        raise ValueError(f"kind={kind!r} is not supported by this version of tempcons; "
-                         f"supported kinds are {KINDS}")
     raise ValueError(f"kind must be one of {KINDS} or None, got {kind!r}")
 
 
@@ -99,6 +95,9 @@ def mask_format(masks: np.ndarray, kind: str | None, name: str = "masks") -> Mas
     dt = masks.dtype
     if kind in ("labels", "instances"):
         check_labels(masks, name)
+        return MaskFormat(kind, dt, 1.0)
+    if kind == "probs":
+        check_probs(masks, name)
         return MaskFormat(kind, dt, 1.0)
     if dt == np.bool_:
         if kind not in (None, "binary"):
@@ -148,6 +147,23 @@ def check_labels(labels: np.ndarray, name: str) -> None:
             raise ValueError(f"{name} has label ids up to {hi}; tempcons supports ids below 2**24")
 
 
+def check_probs(probs: np.ndarray, name: str, tolerance: float = 1e-3) -> None:
+    """Float class probabilities (..., C), C >= 1, each pixel summing to 1 within ``tolerance``."""
+    if probs.dtype.kind != "f":
+        raise TypeError(f"{name} must hold float class probabilities for kind='probs', got dtype {probs.dtype}")
+    if probs.ndim < 3 or probs.shape[-1] < 1:
+        raise ValueError(f"{name} must be class probabilities (..., H, W, C) with C >= 1 for kind='probs', "
+                         f"got shape {probs.shape}")
+    if not np.isfinite(probs).all():
+        raise ValueError(f"{name} contains NaN or Inf values")
+    if probs.min() < 0 or probs.max() > 1:
+        raise ValueError(f"{name} must be probabilities in [0, 1]; got [{probs.min():.4g}, {probs.max():.4g}]")
+    worst = float(np.abs(probs.sum(axis=-1, dtype=np.float64) - 1.0).max())
+    if worst > tolerance:
+        raise ValueError(f"{name} must sum to 1 over the class axis (last), within {tolerance}; "
+                         f"off by up to {worst:.4g} (apply a softmax first)")
+
+
 def to_evidence(mask: np.ndarray, fmt: MaskFormat) -> np.ndarray:
     """One mask as float32 evidence in [0, 1] (a new array; the input is never modified).
 
@@ -155,6 +171,8 @@ def to_evidence(mask: np.ndarray, fmt: MaskFormat) -> np.ndarray:
     """
     if fmt.is_labels:
         return mask.astype(np.int32)
+    if fmt.kind == "probs":
+        return np.ascontiguousarray(mask, dtype=np.float32)
     if fmt.scale == 1.0:
         return mask.astype(np.float32)
     return np.multiply(mask, np.float32(1.0 / fmt.scale), dtype=np.float32)
@@ -162,7 +180,7 @@ def to_evidence(mask: np.ndarray, fmt: MaskFormat) -> np.ndarray:
 
 def from_evidence(value: np.ndarray, fmt: MaskFormat) -> np.ndarray:
     """Float evidence (or a 0/1 uint8 decision for binary kinds, ids for labels) back to the caller's format."""
-    if fmt.is_labels:
+    if fmt.is_labels or fmt.kind == "probs":
         return value.astype(fmt.dtype)
     if fmt.is_binary:
         b = value if value.dtype == np.uint8 else (value > 0.5).astype(np.uint8)

@@ -25,7 +25,7 @@ from ._validate import as_gray_uint8, as_look, as_uint8, check_flow, check_frame
 from .filters import temporal
 from .filters.guided import _guided, upsample
 from .flow import FlowEstimator, invert_flow, upsample_flow
-from .kinds import MaskFormat, check_kind, check_labels, from_evidence, mask_format, to_evidence
+from .kinds import MaskFormat, check_kind, check_labels, check_probs, from_evidence, mask_format, to_evidence
 from .presets import Settings, settings_for
 
 __all__ = ["stabilize", "Stabilizer"]
@@ -166,6 +166,9 @@ def _pipeline(kind: str | None, settings: Settings, flow: FlowArg) -> _Pipeline:
     if kind in ("labels", "instances"):
         from .labels import LabelPipeline  # labels builds on this module
         return LabelPipeline(settings, flow)
+    if kind == "probs":
+        from .probs import ProbPipeline  # probs builds on this module
+        return ProbPipeline(settings, flow)
     return _Pipeline(settings, flow)
 
 
@@ -193,7 +196,7 @@ class Stabilizer:
 
     Parameters
     ----------
-    kind : {"binary", "soft", "alpha", "labels", "instances"} or None
+    kind : {"binary", "soft", "alpha", "labels", "instances", "probs"} or None
         Mask kind; None infers it from the first mask (see :mod:`tempcons.kinds`). Label maps
         are smoothed by a flow-aligned vote (:mod:`tempcons.labels`); instance maps are first
         given consistent ids (:class:`tempcons.InstanceTracker`), then smoothed the same way.
@@ -368,6 +371,8 @@ def _check_mask_like(mask: np.ndarray, fmt: MaskFormat, name: str) -> None:
         raise TypeError(f"{name} has dtype {mask.dtype}, but the first mask had {fmt.dtype}")
     if fmt.is_labels:
         check_labels(mask, name)
+    elif fmt.kind == "probs":
+        check_probs(mask, name)
     elif mask.dtype.kind == "f":
         lo, hi = mask.min(), mask.max()
         if not (np.isfinite(lo) and np.isfinite(hi)) or lo < 0 or hi > 1:
@@ -393,12 +398,14 @@ def stabilize(frames: np.ndarray, masks: np.ndarray, *, kind: str | None = None,
         ``(T, h, w)`` per-frame segmenter output: bool or 0/1, 0/255 uint8 (binary), float in
         [0, 1] or uint8 0..255 (soft probability or alpha), or integer ids (labels, instances). ``h, w <= H, W`` with the frames'
         aspect ratio; smaller masks are upsampled to the frame size.
-    kind : {"binary", "soft", "alpha", "labels", "instances"} or None
+    kind : {"binary", "soft", "alpha", "labels", "instances", "probs"} or None
         None infers it (see :mod:`tempcons.kinds`); ambiguous input raises and asks for it.
         ``"labels"``: integer class ids, smoothed by a flow-aligned vote (:mod:`tempcons.labels`;
         knobs ``ignore_index``, ``label_margin``). ``"instances"``: integer instance ids, 0 =
         background, arbitrary per frame: made consistent by :func:`tempcons.track_instances`
-        (causal), then smoothed as labels.
+        (causal), then smoothed as labels. ``"probs"``: ``(T, h, w, C)`` float class
+        probabilities summing to 1, filtered with one weight per pixel for all classes
+        (:mod:`tempcons.probs`); returned with the same shape.
     preset : {"realtime", "balanced", "quality"} or Settings
         Named bundle of knobs (see :mod:`tempcons.presets`).
     latency : int or None
@@ -446,12 +453,13 @@ def stabilize(frames: np.ndarray, masks: np.ndarray, *, kind: str | None = None,
     frames = check_frames(frames)
     if not isinstance(masks, np.ndarray):
         raise TypeError(f"masks must be a numpy array, got {type(masks).__name__}")
-    if masks.ndim != 3:
-        raise ValueError(f"masks must have shape (T, H, W), got shape {masks.shape}")
+    if masks.ndim != (4 if kind == "probs" else 3):
+        expected = "(T, H, W, C) class probabilities" if kind == "probs" else "(T, H, W)"
+        raise ValueError(f"masks must have shape {expected}, got shape {masks.shape}")
     if len(masks) != len(frames):
         raise ValueError(f"frames and masks must have the same length, got {len(frames)} frames "
                          f"and {len(masks)} masks")
-    check_mask_size(masks.shape[1:], frames.shape[1:3], "masks")
+    check_mask_size(masks.shape[1:3], frames.shape[1:3], "masks")
     latency = check_latency(latency, allow_none=True)
     _check_flow_arg(flow, allow_arrays=True)
     n, h, w = frames.shape[:3]
@@ -473,7 +481,7 @@ def stabilize(frames: np.ndarray, masks: np.ndarray, *, kind: str | None = None,
     if latency is not None:
         stab = Stabilizer(kind=fmt.kind, preset=settings_for(preset, knobs), latency=latency, flow=flow)
         stab._pipe.fmt = fmt
-        out = np.empty((n, h, w), fmt.dtype)
+        out = np.empty((n, h, w, *masks.shape[3:]), fmt.dtype)
         k = 0
         for t in loop(range(n)):
             res = stab.update(frames[t], masks[t], flow=supplied(t) if t else None)
@@ -523,12 +531,12 @@ def _offline(frames, masks, fmt, settings, flow, supplied, loop) -> np.ndarray:
             pipe.recycle(done)
         if fwd_value is None:
             fwd_value = np.empty((n, *state.value.shape), np.float32)
-            fwd_total = None if state.total is None else np.empty((n, h, w), np.float32)
+            fwd_total = None if state.total is None else np.empty((n, *state.total.shape), np.float32)
         fwd_value[t] = state.value
         if fwd_total is not None:
             fwd_total[t] = state.total
         prev_fr = fr
-    out = np.empty((n, h, w), fmt.dtype)
+    out = np.empty((n, h, w, *masks.shape[3:]), fmt.dtype)
     next_fr, back, decision = None, None, None
     for t in range(n - 1, -1, -1):
         fr = pipe.prepare(frames[t], masks[t], f"#{t}")

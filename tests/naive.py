@@ -203,3 +203,22 @@ def label_merge(lab, conf, ignore, fwd, bwd):
             ranked = sorted(support.items(), key=lambda kv: -kv[1])[:2] + [(-1.0, 0.0)] * 2
             out[y, x] = ranked[0][0], max(ranked[0][1], 0), ranked[1][0], max(ranked[1][1], 0)
     return out
+
+
+def prob_blend(probs, look, warped, valid, lam, sigma, kappa, wmax, floor):
+    """Reference for the class-probability step (``warped``: C x W*p, W, grey, chroma)."""
+    h, w, c = probs.shape
+    value = np.zeros((h, w, c))
+    total = np.zeros((h, w))
+    for y in range(h):
+        for x in range(w):
+            p = probs[y, x]
+            top = np.sort(p)[::-1]
+            conf = floor + (1 - floor) * (top[0] - (top[1] if c > 1 else 0.0))
+            w_prev = warped[y, x, c]
+            d2 = (look[y, x, 0] - warped[y, x, c + 1]) ** 2 + (look[y, x, 1] - warped[y, x, c + 2]) ** 2
+            hist = lam * w_prev * valid[y, x] * exp_neg(d2 / (2 * sigma * sigma))
+            q = warped[y, x, :c] / max(w_prev, 1e-6)
+            total[y, x] = conf + hist
+            value[y, x] = (conf * p + hist * q) / total[y, x]
+    return value, total
