@@ -114,3 +114,27 @@ def test_id_switch_metric_by_hand():
     result = id_switches(gt, pred)
     assert result.count == 1 and result.per_frame.tolist() == [0, 0, 0, 0, 1]
     assert result.recall == pytest.approx(0.8) and result.n_objects == 1
+
+
+def test_stq_penalises_an_id_switch_through_association():
+    from tempcons.metrics.tracking import stq
+    sem = np.zeros((2, 4, 8), int)
+    sem[:, :, :4] = 1
+    inst = (sem == 1).astype(int)
+    switched = inst * np.array([5, 6])[:, None, None]
+    perfect = stq(sem, inst, sem, inst, things=[1], num_classes=2)
+    result = stq(sem, inst, sem, switched, things=[1], num_classes=2)
+    assert perfect.stq == pytest.approx(1.0) and result.sq == pytest.approx(1.0)
+    assert result.aq == pytest.approx(0.5) and result.stq == pytest.approx(np.sqrt(0.5))
+
+
+def test_vpq_sees_an_id_switch_only_in_windows_across_it():
+    from tempcons.metrics.tracking import vpq
+    sem = np.zeros((4, 4, 8), int)
+    sem[:, :, :4] = 1
+    inst = (sem == 1).astype(int)
+    switched = inst * np.array([5, 5, 6, 6])[:, None, None]
+    result = vpq(sem, inst, sem, switched, things=[1], num_classes=2, windows=(1, 2))
+    assert result["per_window"][1] == pytest.approx(1.0)
+    assert result["per_window"][2] < 1.0
+    assert vpq(sem, inst, sem, inst, things=[1], num_classes=2, windows=(1, 2))["vpq"] == pytest.approx(1.0)
