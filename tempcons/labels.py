@@ -4,8 +4,8 @@ Each pixel carries its two best-supported labels and their weights along the flo
 O(H x W) per frame whatever the number of classes, never a one-hot). A new frame's label votes
 with its confidence -- low near label boundaries, where segmenters flicker, high inside
 regions -- and the carried weights are scaled by the same factors as the soft-mask path:
-temporal decay ``memory``, photometric agreement ``sigma_color`` (grey and chroma), flow validity, and the
-contradiction penalty ``kappa``. The output is the best-supported label, with hysteresis: a
+temporal decay ``memory``, photometric agreement ``sigma_color`` (grey and chroma), flow
+validity, and a contradiction penalty (``label_kappa``). The output is the best-supported label, with hysteresis: a
 pixel changes class only when the new class wins by ``label_margin``. Every output label is one
 the input held at that pixel or at its flow-aligned position in another frame (no class is
 invented); ``ignore_index`` pixels stay ignored and never vote.
@@ -101,7 +101,7 @@ class LabelPipeline(_Pipeline):
         _k.vote(fr.evidence, fr.local_mean, fr.look, np.float32(1.0 / 255.0),
                 flow if has_prev else empty_flow, valid if has_prev else np.ones((1, 1), np.float32),
                 has_prev, prev.value if has_prev else out.value, prev.look if has_prev else out.look,
-                np.float32(s.memory), np.float32(1.0 / (2.0 * s.sigma_color ** 2)), np.float32(s.kappa),
+                np.float32(s.memory), np.float32(1.0 / (2.0 * s.sigma_color ** 2)), np.float32(s.label_kappa),
                 np.float32(s.max_weight), self._ignore, out.value, out.look)
         return out
 
