@@ -85,7 +85,7 @@ def _change_rate(out, truth):
 
 def test_label_flicker_down_accuracy_kept(multi):
     # Measured (docs/labels.md): static class boundaries lose 85-90% of their flicker, moving
-    # people's boundaries far less (DIS underestimates their motion), 0.64-0.72x overall.
+    # people's boundaries far less (DIS underestimates their motion): about 0.7x overall.
     raw = multi.labels
     out = tc.stabilize(multi.frames, raw, kind="labels")
     assert _change_rate(out, multi.classes) <= 0.8 * _change_rate(raw, multi.classes)
