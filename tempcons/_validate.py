@@ -86,9 +86,6 @@ def as_gray_uint8(frame: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(frame)
 
 
-_LOOK = np.float32([[0.299, 0.587, 0.114, 0.0], [0.5, 0.0, -0.5, 128.0]])
-
-
 def as_look(frame: np.ndarray, gray: np.ndarray) -> np.ndarray:
     """(H, W, 2) uint8 appearance for the photometric weight: grey level and a chroma opponent.
 
@@ -96,11 +93,10 @@ def as_look(frame: np.ndarray, gray: np.ndarray) -> np.ndarray:
     which the weight (a squared difference) ignores; grey frames get a constant 128.
     """
     if frame.ndim == 3:
-        return cv2.transform(as_uint8(frame), _LOOK)
-    look = np.empty((*gray.shape, 2), np.uint8)
-    look[..., 0] = gray
-    look[..., 1] = 128
-    return look
+        u8 = as_uint8(frame)
+        chroma = cv2.addWeighted(cv2.extractChannel(u8, 0), 0.5, cv2.extractChannel(u8, 2), -0.5, 128.0)
+        return cv2.merge([gray, chroma])
+    return cv2.merge([gray, np.full_like(gray, 128)])
 
 
 def as_uint8(frame: np.ndarray) -> np.ndarray:
