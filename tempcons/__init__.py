@@ -5,7 +5,7 @@
 >>> stab = tc.Stabilizer(preset="realtime", latency=0)     # doctest: +SKIP
 """
 
-from . import baselines, flow, metrics, synthetic
+from . import baselines, flow, io, metrics, probs, synthetic, wrap
 from ._opencv import check_opencv
 from .instances import InstanceTracker, track_instances
 from .presets import PRESETS, Settings
@@ -14,6 +14,6 @@ from .threads import set_threads
 
 __version__ = "0.1.0"
 __all__ = ["stabilize", "Stabilizer", "Settings", "PRESETS", "set_threads", "track_instances", "InstanceTracker",
-           "baselines", "flow", "metrics", "synthetic", "__version__"]
+           "baselines", "flow", "io", "metrics", "probs", "synthetic", "wrap", "__version__"]
 
 check_opencv()

@@ -1,7 +1,17 @@
-"""The command line, run as users run it."""
+"""The command line, run as users run it (in a subprocess, on small generated clips)."""
 
+import json
+import os
 import subprocess
 import sys
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+import tempcons as tc
+from tempcons.metrics import evaluate
 
 
 def test_demo_prints_before_and_after(tmp_path):
@@ -20,3 +30,98 @@ def test_usage_error_exit_code():
     res = subprocess.run([sys.executable, "-m", "tempcons.cli", "demo", "--frames", "1"],
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 2 and "--frames" in res.stderr
+
+
+PALETTE = [0, 0, 0, 200, 0, 0] + [0] * 762
+
+
+def _tempcons(*args, cwd=None, env=None):
+    return subprocess.run([sys.executable, "-m", "tempcons.cli", *map(str, args)], capture_output=True, text=True,
+                          timeout=300, cwd=cwd, env=env)
+
+
+@pytest.fixture
+def clip_dir(tmp_path):
+    """A small clip on disk: JPEG frames, soft 8-bit masks, palette ground truth."""
+    clip = tc.synthetic.make_clip(n_frames=6, height=48, width=64, seed=4)
+    root = tmp_path / "data" / "walker"
+    for sub in ("frames", "masks", "gt"):
+        (root / sub).mkdir(parents=True)
+    for t in range(6):
+        cv2.imwrite(str(root / "frames" / f"{t:05d}.png"), clip.frames[t][..., ::-1])
+        cv2.imwrite(str(root / "masks" / f"{t:05d}.png"), np.round(clip.masks[t] * 255).astype(np.uint8))
+        im = Image.fromarray(clip.truth[t].astype(np.uint8), "P")
+        im.putpalette(PALETTE)
+        im.save(root / "gt" / f"{t:05d}.png")
+    return root
+
+
+def test_stabilize_writes_the_same_form(clip_dir, tmp_path):
+    out = tmp_path / "out"
+    res = _tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", out, "--quiet")
+    assert res.returncode == 0, res.stderr
+    files = sorted(out.glob("*.png"))
+    assert [f.name for f in files] == sorted(f.name for f in (clip_dir / "masks").glob("*.png"))
+    im = Image.open(files[0])
+    assert im.mode == "L" and im.size == (64, 48)
+    # palette ground truth in, palette labels out, palette kept
+    res = _tempcons("stabilize", clip_dir / "frames", clip_dir / "gt", "-o", tmp_path / "ids", "--quiet",
+                    "--latency", "offline", "--video", tmp_path / "ids.avi")
+    assert res.returncode == 0, res.stderr
+    im = Image.open(tmp_path / "ids" / "00003.png")
+    assert im.mode == "P" and im.getpalette()[:6] == PALETTE[:6] and set(np.unique(np.asarray(im))) <= {0, 1}
+    assert len(list(tc.io.open_frames(tmp_path / "ids.avi"))) == 6
+
+
+def test_overwrite_bad_paths_and_mismatches_fail_in_one_line(clip_dir, tmp_path):
+    out = tmp_path / "out"
+    assert _tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", out, "--quiet").returncode == 0
+    again = _tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", out, "--quiet")
+    assert again.returncode == 1 and "--overwrite" in again.stderr and len(again.stderr.strip().splitlines()) == 1
+    assert _tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", out, "--quiet",
+                     "--overwrite").returncode == 0
+    missing = _tempcons("stabilize", tmp_path / "nope", clip_dir / "masks", "-o", tmp_path / "o2", "--quiet")
+    assert missing.returncode == 1 and "nope" in missing.stderr and "Traceback" not in missing.stderr
+    (clip_dir / "masks" / "00005.png").unlink()
+    short = _tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", tmp_path / "o3", "--quiet")
+    assert short.returncode == 1 and "6 frames" in short.stderr and "5 masks" in short.stderr
+    usage = _tempcons("stabilize", clip_dir / "frames", "--latency", "-3", "-o", tmp_path / "o4")
+    assert usage.returncode == 2
+
+
+def test_eval_numbers_equal_the_library(clip_dir, tmp_path):
+    report = tmp_path / "report.json"
+    res = _tempcons("eval", clip_dir / "masks", "--gt", clip_dir / "gt", "--frames", clip_dir / "frames",
+                    "--json", report, "--csv", tmp_path / "report.csv", "--quiet")
+    assert res.returncode == 0, res.stderr
+    data = json.loads(report.read_text())
+    masks = np.stack([cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in sorted((clip_dir / "masks").glob("*.png"))])
+    gt = np.stack([np.asarray(Image.open(p)) for p in sorted((clip_dir / "gt").glob("*.png"))])
+    frames = np.stack([cv2.imread(str(p))[..., ::-1] for p in sorted((clip_dir / "frames").glob("*.png"))])
+    direct = evaluate(masks, gt=gt, frames=frames)
+    for name, metric in direct.metrics.items():
+        assert data["clips"][0]["metrics"][name]["value"] == pytest.approx(metric.value, rel=1e-9, abs=1e-12)
+    assert (tmp_path / "report.csv").read_text().startswith("clip,")
+
+
+def test_batch_is_resumable(clip_dir, tmp_path):
+    root = clip_dir.parent
+    first = _tempcons("batch", root, "-o", tmp_path / "b", "--quiet")
+    assert first.returncode == 0, first.stderr
+    assert len(list((tmp_path / "b" / "walker").glob("*.png"))) == 6
+    second = _tempcons("batch", root, "-o", tmp_path / "b")
+    assert second.returncode == 0 and "skipped 1" in second.stdout
+
+
+def test_run_wraps_a_users_segmenter(tmp_path):
+    clip = tc.synthetic.make_clip(n_frames=5, height=48, width=64, seed=5)
+    tc.io.write_video(tmp_path / "in.avi", clip.frames, fps=12)
+    (tmp_path / "myseg.py").write_text("def segment(frame):\n    return frame.mean(axis=2) > 100\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    res = _tempcons("run", tmp_path / "in.avi", "--segmenter", "myseg:segment", "-o", tmp_path / "out",
+                    "--latency", "1", "--quiet", env=env)
+    assert res.returncode == 0, res.stderr
+    assert len(list((tmp_path / "out").glob("*.png"))) == 5
+    bad = _tempcons("run", tmp_path / "in.avi", "--segmenter", "myseg:nothing", "-o", tmp_path / "o2", "--quiet",
+                    env=env)
+    assert bad.returncode == 1 and "nothing" in bad.stderr

@@ -1,0 +1,376 @@
+"""Reading and writing clips: videos, image folders, arrays; masks as PNG sequences or videos.
+
+Everything reads lazily: a source knows its length and frame size up front and decodes one
+frame at a time, so a long video never sits in memory whole.
+
+- Frames: a video file (OpenCV), a folder of images (sorted by name), or ``.npy`` / ``.npz``
+  (memory-mapped where possible). Frames come out RGB uint8.
+- Masks: a folder of PNGs -- 8-bit grey, 16-bit grey, or **palette PNGs, read as their exact
+  indices with the palette kept** (never resampled or converted, so object ids survive) -- a
+  video (grey), or arrays.
+- Writing: :class:`MaskWriter` writes a PNG sequence in the same form as the input (palette and
+  bit depth kept) and never replaces a file unless ``overwrite=True``; :func:`write_video`
+  writes frames or masks to a video file.
+- Dataset layouts recognised by :func:`find_sequences`: DAVIS (``JPEGImages/480p/<seq>``,
+  ``Annotations/480p/<seq>``), RVM VideoMatte (``<clip>/com``, ``<clip>/pha``), VSPW
+  (``data/<video>/origin``, ``data/<video>/mask``), and plain ``<seq>/frames`` + ``<seq>/masks``
+  (or a top-level ``frames/`` + ``masks/``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+import numpy as np
+from PIL import Image
+
+__all__ = ["FrameSource", "MaskSource", "MaskWriter", "open_frames", "open_masks", "write_video",
+           "find_sequences", "Sequence", "IMAGE_SUFFIXES", "VIDEO_SUFFIXES"]
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
+ARRAY_SUFFIXES = (".npy", ".npz")
+
+
+def _images(folder: Path) -> list[Path]:
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise ValueError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)}) in this folder")
+    return files
+
+
+def _array(path: Path) -> np.ndarray:
+    if path.suffix.lower() == ".npy":
+        return np.load(path, mmap_mode="r")
+    with np.load(path) as z:
+        if len(z.files) != 1:
+            raise ValueError(f"{path}: an .npz must hold exactly one array, found {z.files}")
+        return z[z.files[0]]
+
+
+def _exists(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file or folder")
+    return path
+
+
+class _Source:
+    """A lazily decoded sequence: ``len``, ``size`` (H, W), ``names``, iteration."""
+
+    path: Path
+    names: list[str]
+    size: tuple[int, int]
+    fps: float | None = None
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+class FrameSource(_Source):
+    """Video frames as RGB uint8 ``(H, W, 3)``, decoded one at a time (see :func:`open_frames`)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = path = _exists(path)
+        self._array = None
+        self._files = None
+        if path.is_dir():
+            self._files = _images(path)
+            first = self._read_image(self._files[0])
+            self.names = [p.stem for p in self._files]
+        elif path.suffix.lower() in ARRAY_SUFFIXES:
+            self._array = _array(path)
+            if self._array.ndim != 4 or self._array.shape[-1] != 3 or self._array.dtype != np.uint8:
+                raise ValueError(f"{path}: frames must be a (T, H, W, 3) uint8 array, got "
+                                 f"{self._array.dtype} {self._array.shape}")
+            first = self._array[0]
+            self.names = [f"{t:05d}" for t in range(len(self._array))]
+        elif path.suffix.lower() in VIDEO_SUFFIXES:
+            cap = cv2.VideoCapture(str(path))
+            if not cap.isOpened():
+                raise ValueError(f"{path}: OpenCV cannot open this video")
+            count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+            self.fps = cap.get(cv2.CAP_PROP_FPS) or None
+            ok, first = cap.read()
+            cap.release()
+            if not ok:
+                raise ValueError(f"{path}: the video has no readable frame")
+            first = first[..., ::-1]
+            self.names = [f"{t:05d}" for t in range(max(count, 1))]
+        else:
+            raise ValueError(f"{path}: not a folder of images, a video ({', '.join(VIDEO_SUFFIXES)}) "
+                             "or an .npy/.npz array")
+        self.size = first.shape[:2]
+
+    @staticmethod
+    def _read_image(path: Path) -> np.ndarray:
+        img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if img is None:
+            raise ValueError(f"{path}: unreadable image")
+        return np.ascontiguousarray(img[..., ::-1])
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        if self._files is not None:
+            for p in self._files:
+                img = self._read_image(p)
+                if img.shape[:2] != self.size:
+                    raise ValueError(f"{p}: size {img.shape[:2]} differs from the first frame's {self.size}")
+                yield img
+        elif self._array is not None:
+            for frame in self._array:
+                yield np.ascontiguousarray(frame)
+        else:
+            cap = cv2.VideoCapture(str(self.path))
+            try:
+                while True:
+                    ok, img = cap.read()
+                    if not ok:
+                        break
+                    yield np.ascontiguousarray(img[..., ::-1])
+            finally:
+                cap.release()
+
+
+class MaskSource(_Source):
+    """Masks or id maps ``(H, W)`` in their stored form (see :func:`open_masks`).
+
+    Attributes
+    ----------
+    mode : {"L", "I;16", "P", "video", "array"}
+        How they are stored: 8-bit grey, 16-bit grey, palette (indices), video, array.
+    palette : list of int or None
+        The palette of palette PNGs (768 values), to write results back with it.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = path = _exists(path)
+        self.palette = None
+        self._files = None
+        self._array = None
+        if path.is_dir():
+            self._files = [p for p in _images(path) if p.suffix.lower() == ".png"] or _images(path)
+            first, self.mode, self.palette = self._read_png(self._files[0])
+            self.names = [p.stem for p in self._files]
+        elif path.suffix.lower() in ARRAY_SUFFIXES:
+            self._array = _array(path)
+            if self._array.ndim not in (3, 4):
+                raise ValueError(f"{path}: masks must be a (T, H, W) or (T, H, W, C) array, got {self._array.shape}")
+            first, self.mode = self._array[0], "array"
+            self.names = [f"{t:05d}" for t in range(len(self._array))]
+        elif path.suffix.lower() in VIDEO_SUFFIXES:
+            self._frames = FrameSource(path)
+            first, self.mode = np.zeros(self._frames.size, np.uint8), "video"
+            self.names, self.fps = self._frames.names, self._frames.fps
+        else:
+            raise ValueError(f"{path}: not a folder of PNGs, a video or an .npy/.npz array")
+        self.size = first.shape[:2]
+
+    @staticmethod
+    def _read_png(path: Path) -> tuple[np.ndarray, str, list | None]:
+        try:
+            with Image.open(path) as im:
+                im.load()
+                if im.mode == "P":
+                    return np.asarray(im), "P", im.getpalette()
+                if im.mode in ("I;16", "I;16B", "I"):
+                    return np.asarray(im).astype(np.uint16), "I;16", None
+                if im.mode in ("L", "1"):
+                    return np.asarray(im.convert("L")), "L", None
+                if im.mode in ("RGB", "RGBA", "LA"):
+                    # Colour masks: the grey value (as a segmenter writing RGB PNGs means it).
+                    return np.asarray(im.convert("L")), "L", None
+                raise ValueError(f"{path}: unsupported PNG mode {im.mode!r}")
+        except OSError as e:
+            raise ValueError(f"{path}: unreadable image ({e})") from None
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        if self._files is not None:
+            for p in self._files:
+                mask, mode, _ = self._read_png(p)
+                if mask.shape[:2] != self.size or mode != self.mode:
+                    raise ValueError(f"{p}: {mode} {mask.shape} differs from the first mask's {self.mode} {self.size}")
+                yield mask
+        elif self._array is not None:
+            for mask in self._array:
+                yield np.asarray(mask)
+        else:
+            for frame in self._frames:
+                yield cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+
+
+def open_frames(path: str | Path) -> FrameSource:
+    """Frames from a video file, a folder of images or an ``.npy`` / ``.npz`` array.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        Missing path, unknown format, unreadable file.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp()); np.save(d / "f.npy", np.zeros((3, 8, 8, 3), np.uint8))
+    >>> src = open_frames(d / "f.npy"); len(src), src.size
+    (3, (8, 8))
+    """
+    return FrameSource(path)
+
+
+def open_masks(path: str | Path) -> MaskSource:
+    """Masks from a folder of PNGs (grey, 16-bit, palette), a video or an array; see :class:`MaskSource`."""
+    return MaskSource(path)
+
+
+class MaskWriter:
+    """Write masks as a PNG sequence in a given form, one file per frame.
+
+    Parameters
+    ----------
+    folder : path
+        Created if missing.
+    mode : {"L", "I;16", "P"} or None
+        Storage: 8-bit grey, 16-bit grey, palette indices (needs ``palette``). None picks from
+        the dtype: bool / uint8 -> "L", uint16 and wider ints -> "I;16".
+    palette : list of int, optional
+        768 values for palette PNGs (as read by :class:`MaskSource`).
+    overwrite : bool
+        Replace existing files; otherwise an existing file raises ``FileExistsError``.
+    """
+
+    def __init__(self, folder: str | Path, mode: str | None = None, palette: list | None = None,
+                 overwrite: bool = False) -> None:
+        if mode == "P" and palette is None:
+            raise ValueError("palette PNGs need the palette (palette=)")
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.mode, self.palette, self.overwrite = mode, palette, overwrite
+        self.count = 0
+
+    def write(self, name: str, mask: np.ndarray) -> Path:
+        path = self.folder / f"{name}.png"
+        if path.exists() and not self.overwrite:
+            raise FileExistsError(f"{path} exists; pass overwrite to replace it")
+        mask = np.asarray(mask)
+        mode = self.mode or ("L" if mask.dtype in (np.bool_, np.uint8) else "I;16")
+        if mask.dtype == np.bool_:
+            mask = mask.astype(np.uint8) * 255
+        if mode == "P":
+            if mask.max(initial=0) > 255 or mask.min(initial=0) < 0:
+                raise ValueError(f"{path}: ids outside 0..255 do not fit a palette PNG")
+            im = Image.fromarray(mask.astype(np.uint8), mode="P")
+            im.putpalette(self.palette)
+            im.save(path)
+        elif mode == "I;16":
+            if mask.min(initial=0) < 0 or mask.max(initial=0) > 65535:
+                raise ValueError(f"{path}: values outside 0..65535 do not fit a 16-bit PNG")
+            cv2.imwrite(str(path), mask.astype(np.uint16))
+        else:
+            if mask.dtype.kind == "f":
+                mask = np.clip(np.round(mask * 255), 0, 255)
+            cv2.imwrite(str(path), mask.astype(np.uint8))
+        self.count += 1
+        return path
+
+
+def write_video(path: str | Path, images, fps: float = 25.0, overwrite: bool = False) -> int:
+    """Write RGB frames ``(H, W, 3)`` or masks ``(H, W)`` (bool, uint8, float in [0, 1]) to a video.
+
+    The codec follows the suffix (``.mp4``: mp4v, ``.avi``: MJPG). Returns the frame count.
+
+    Raises
+    ------
+    FileExistsError
+        The file exists and ``overwrite`` is False.
+    ValueError
+        Unknown suffix, frames of different sizes, OpenCV cannot write.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite to replace it")
+    codecs = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
+    if path.suffix.lower() not in codecs:
+        raise ValueError(f"{path}: write .mp4, .mov, .m4v, .avi or .mkv")
+    writer = None
+    count = 0
+    try:
+        for img in images:
+            img = np.asarray(img)
+            if img.dtype == np.bool_:
+                img = img.astype(np.uint8) * 255
+            elif img.dtype.kind == "f":
+                img = np.clip(np.round(img * 255), 0, 255).astype(np.uint8)
+            img = cv2.cvtColor(img.astype(np.uint8), cv2.COLOR_GRAY2BGR) if img.ndim == 2 else img[..., ::-1]
+            if writer is None:
+                size = (img.shape[1], img.shape[0])
+                writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codecs[path.suffix.lower()]), fps, size)
+                if not writer.isOpened():
+                    raise ValueError(f"{path}: OpenCV cannot write this video")
+            elif (img.shape[1], img.shape[0]) != size:
+                raise ValueError(f"{path}: frame {count} is {img.shape[:2]}, earlier ones {size[::-1]}")
+            writer.write(np.ascontiguousarray(img))
+            count += 1
+    finally:
+        if writer is not None:
+            writer.release()
+    return count
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """One clip of a dataset: its name, frames and (optionally) masks and ground truth."""
+
+    name: str
+    frames: Path
+    masks: Path | None = None
+    truth: Path | None = None
+    layout: str = "plain"
+
+
+def find_sequences(root: str | Path, masks: str | None = None) -> list[Sequence]:
+    """Every clip of a dataset folder, recognising DAVIS, RVM VideoMatte, VSPW and plain layouts.
+
+    Parameters
+    ----------
+    root : path
+    masks : str, optional
+        Name of the per-clip folder holding the segmenter's masks to stabilize, for layouts
+        where they sit beside the frames (plain: default ``masks``; RVM: e.g. ``raw_mediapipe``).
+
+    Returns
+    -------
+    list of Sequence, sorted by name
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        Missing root, or no layout recognised.
+    """
+    root = _exists(root)
+    davis = root / "JPEGImages" / "480p"
+    if davis.is_dir():
+        return [Sequence(d.name, d, _maybe(root / "Annotations" / "480p" / d.name), layout="davis")
+                for d in sorted(davis.iterdir()) if d.is_dir()]
+    vspw = root / "data"
+    if vspw.is_dir() and any((d / "origin").is_dir() for d in vspw.iterdir() if d.is_dir()):
+        return [Sequence(d.name, d / "origin", None, _maybe(d / "mask"), layout="vspw")
+                for d in sorted(vspw.iterdir()) if (d / "origin").is_dir()]
+    if (root / "frames").is_dir():
+        return [Sequence(root.name, root / "frames", _maybe(root / (masks or "masks")), _maybe(root / "gt"))]
+    found = []
+    for d in sorted(p for p in root.iterdir() if p.is_dir()):
+        if (d / "com").is_dir():
+            found.append(Sequence(d.name, d / "com", _maybe(d / masks) if masks else None, _maybe(d / "pha"),
+                                  layout="rvm"))
+        elif (d / "frames").is_dir():
+            found.append(Sequence(d.name, d / "frames", _maybe(d / (masks or "masks")), _maybe(d / "gt")))
+    if not found:
+        raise ValueError(f"{root}: no dataset layout recognised (DAVIS JPEGImages/480p, VSPW data/*/origin, "
+                         "RVM <clip>/com, or <clip>/frames)")
+    return found
+
+
+def _maybe(path: Path) -> Path | None:
+    return path if path.is_dir() else None
