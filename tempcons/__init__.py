@@ -7,6 +7,7 @@
 
 from . import baselines, flow, io, metrics, probs, synthetic, wrap
 from ._opencv import check_opencv
+from .composite import composite, estimate_foreground
 from .instances import InstanceTracker, track_instances
 from .presets import PRESETS, Settings
 from .stabilize import Stabilizer, stabilize
@@ -14,6 +15,7 @@ from .threads import set_threads
 
 __version__ = "0.1.0"
 __all__ = ["stabilize", "Stabilizer", "Settings", "PRESETS", "set_threads", "track_instances", "InstanceTracker",
+           "composite", "estimate_foreground",
            "baselines", "flow", "io", "metrics", "probs", "synthetic", "wrap", "__version__"]
 
 check_opencv()

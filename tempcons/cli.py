@@ -47,8 +47,11 @@ def _kind_for(masks, kind: str | None) -> str | None:
 
 
 def _stabilize_clip(frames_path, masks_path, out: Path, *, kind, preset, latency, flow, overwrite,
-                    quiet, video=None) -> int:
-    """Stabilize one clip from disk to a PNG sequence (and a mask video); returns the frame count."""
+                    quiet, video=None, composite=None, composite_out=None) -> int:
+    """Stabilize one clip from disk to a PNG sequence (and videos); returns the frame count."""
+    from collections import deque
+
+    from .composite import composite as blend, parse_background
     from .io import MaskWriter, open_frames, open_masks, write_video
     from .stabilize import Stabilizer, stabilize
 
@@ -56,44 +59,59 @@ def _stabilize_clip(frames_path, masks_path, out: Path, *, kind, preset, latency
     if not overwrite:
         if out.is_dir() and any(out.glob("*.png")):
             raise FileExistsError(f"{out} already holds PNG masks; pass --overwrite to replace them")
-        if video is not None and Path(video).exists():
-            raise FileExistsError(f"{video} exists; pass --overwrite to replace it")
+        for path in (video, composite_out):
+            if path is not None and Path(path).exists():
+                raise FileExistsError(f"{path} exists; pass --overwrite to replace it")
     if len(frames) != len(masks) and frames.path.is_dir() and masks.path.is_dir():
         raise ValueError(f"{frames.path} has {len(frames)} frames but {masks.path} has {len(masks)} masks")
     kind = _kind_for(masks, kind)
+    background = None if composite is None else parse_background(composite, frames.size)
     writer = MaskWriter(out, mode=masks.mode if masks.mode in ("L", "I;16", "P") else None,
                         palette=masks.palette, overwrite=overwrite)
     names = iter(masks.names)
     bar = _progress(len(masks), Path(masks_path).name, quiet)
 
     def results():
+        """(frame, stabilized mask) pairs in order."""
         if latency is None:  # the whole clip in memory: forward and backward passes
-            out_masks = stabilize(np.stack(list(frames)), np.stack(list(masks)), kind=kind, preset=preset,
-                                  latency=None, flow=flow)
-            yield from out_masks
+            all_frames = np.stack(list(frames))
+            out_masks = stabilize(all_frames, np.stack(list(masks)), kind=kind, preset=preset, latency=None,
+                                  flow=flow)
+            yield from zip(all_frames, out_masks)
             return
         stab = Stabilizer(kind=kind, preset=preset, latency=latency, flow=flow)
-        count = 0
+        held = deque()
         for frame, mask in zip(frames, masks, strict=False):
-            count += 1
+            held.append(frame)
             res = stab.update(frame, mask)
             if res is not None:
-                yield res
-        if count != len(masks):
-            raise ValueError(f"{frames.path} gave {count} frames but {masks.path} has {len(masks)} masks")
-        yield from stab.flush()
+                yield held.popleft(), res
+        if len(held) + writer.count != len(masks):
+            raise ValueError(f"{frames.path} gave {len(held) + writer.count} frames but {masks.path} has "
+                             f"{len(masks)} masks")
+        for res in stab.flush():
+            yield held.popleft(), res
 
-    def written():
-        for res in results():
+    def alpha(mask):
+        if mask.dtype.kind == "f":
+            return mask
+        if kind in ("labels", "instances") or masks.mode in ("P", "I;16"):
+            return mask > 0  # any object is foreground
+        return mask.astype(np.float32) / (255 if mask.max(initial=0) > 1 else 1)
+
+    def outputs():
+        """Write each mask; pass on what the video (if any) shows: the mask or the composite."""
+        for frame, res in results():
             writer.write(next(names), res)
             bar.update(1)
-            yield res
+            yield res if composite_out is None else blend(frame, alpha(res), background)
 
+    sink = composite_out or video
     try:
-        if video is not None:
-            write_video(video, written(), fps=frames.fps or 25.0, overwrite=overwrite)
+        if sink is not None:
+            write_video(sink, outputs(), fps=frames.fps or 25.0, overwrite=overwrite)
         else:
-            for _ in written():
+            for _ in outputs():
                 pass
     finally:
         bar.close()
@@ -101,9 +119,13 @@ def _stabilize_clip(frames_path, masks_path, out: Path, *, kind, preset, latency
 
 
 def _cmd_stabilize(args) -> int:
+    if (args.composite is None) != (args.composite_out is None):
+        raise ValueError("--composite BG and --composite-out FILE go together")
+    if args.video and args.composite_out:
+        raise ValueError("write either the mask video (--video) or the composite (--composite-out) in one run")
     n = _stabilize_clip(args.frames, args.masks, Path(args.out), kind=args.kind, preset=args.preset,
                         latency=args.latency, flow=args.flow, overwrite=args.overwrite, quiet=args.quiet,
-                        video=args.video)
+                        video=args.video, composite=args.composite, composite_out=args.composite_out)
     if not args.quiet:
         print(f"wrote {n} masks to {args.out}")
     return 0
@@ -250,6 +272,9 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("masks")
     st.add_argument("-o", "--out", required=True, help="output folder of PNGs (same form and palette as the masks)")
     st.add_argument("--video", help="also write the stabilized masks to this video file")
+    st.add_argument("--composite", metavar="BG",
+                    help="composite each frame over BG: '#RRGGBB', 'R,G,B', 'blur[:SIGMA]' or an image file")
+    st.add_argument("--composite-out", metavar="FILE", help="video file for --composite (.mp4, .avi, ...)")
 
     ev = sub.add_parser("eval", parents=[common],
                         help="metrics of predictions against ground truth, per clip and for the dataset")

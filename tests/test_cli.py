@@ -125,3 +125,15 @@ def test_run_wraps_a_users_segmenter(tmp_path):
     bad = _tempcons("run", tmp_path / "in.avi", "--segmenter", "myseg:nothing", "-o", tmp_path / "o2", "--quiet",
                     env=env)
     assert bad.returncode == 1 and "nothing" in bad.stderr
+
+
+def test_composite_over_a_colour(clip_dir, tmp_path):
+    res = _tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", tmp_path / "m",
+                    "--composite", "#00ff00", "--composite-out", tmp_path / "call.avi", "--quiet")
+    assert res.returncode == 0, res.stderr
+    frames = list(tc.io.open_frames(tmp_path / "call.avi"))
+    assert len(frames) == 6 and frames[0].shape == (48, 64, 3)
+    assert frames[0][0, 0, 1] > 200 and frames[0][0, 0, 0] < 60  # the corner is background: green
+    lonely = _tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", tmp_path / "n",
+                       "--composite", "blur", "--quiet")
+    assert lonely.returncode == 1 and "--composite-out" in lonely.stderr
