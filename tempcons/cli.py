@@ -143,8 +143,10 @@ def _cmd_eval(args) -> int:
     from .metrics import aggregate, evaluate
 
     clips = []
-    if args.gt is not None:
-        clips.append((Path(args.pred).name, args.pred, args.gt, args.frames))
+    pred = Path(args.pred)
+    single = args.gt is not None or (pred.is_dir() and any(p.suffix.lower() == ".png" for p in pred.iterdir()))
+    if single:  # one clip, with or without ground truth
+        clips.append((pred.name, args.pred, args.gt, args.frames))
     else:
         for seq in find_sequences(args.pred, masks=args.masks):
             if seq.masks is None or seq.truth is None:
@@ -155,8 +157,8 @@ def _cmd_eval(args) -> int:
     results = []
     for name, pred_path, gt_path, frames_path in clips:
         pred, kind = _load(pred_path, args.kind)
-        gt, _ = _load(gt_path, kind)
-        if pred.shape != gt.shape:
+        gt = None if gt_path is None else _load(gt_path, kind)[0]
+        if gt is not None and pred.shape != gt.shape:
             raise ValueError(f"{name}: predictions {pred.shape} and ground truth {gt.shape} differ in shape")
         frames = np.stack(list(open_frames(frames_path))) if frames_path else None
         results.append(evaluate(pred, gt=gt, frames=frames, kind=kind, metrics=args.metrics, name=name))
@@ -278,7 +280,7 @@ def _parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("eval", parents=[common],
                         help="metrics of predictions against ground truth, per clip and for the dataset")
-    ev.add_argument("pred", help="a PNG folder (with --gt) or a dataset root (with --masks)")
+    ev.add_argument("pred", help="a PNG folder (one clip; flicker only without --gt) or a dataset root (with --masks)")
     ev.add_argument("--gt", help="ground-truth PNG folder of the same clip")
     ev.add_argument("--frames", help="frames of the clip (for flow-based metrics); with a dataset root, any value "
                                      "uses each sequence's frames")

@@ -137,3 +137,10 @@ def test_composite_over_a_colour(clip_dir, tmp_path):
     lonely = _tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", tmp_path / "n",
                        "--composite", "blur", "--quiet")
     assert lonely.returncode == 1 and "--composite-out" in lonely.stderr
+
+
+def test_eval_without_ground_truth_measures_flicker(clip_dir):
+    res = _tempcons("eval", clip_dir / "masks", "--frames", clip_dir / "frames", "--metrics", "flip_rate",
+                    "warping_error")
+    assert res.returncode == 0, res.stderr
+    assert "flip_rate" in res.stdout and "warping_error" in res.stdout and "dataset" in res.stdout
