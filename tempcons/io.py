@@ -12,7 +12,7 @@ frame at a time, so a long video never sits in memory whole.
   bit depth kept) and never replaces a file unless ``overwrite=True``; :func:`write_video`
   writes frames or masks to a video file.
 - Dataset layouts recognised by :func:`find_sequences`: DAVIS (``JPEGImages/480p/<seq>``,
-  ``Annotations/480p/<seq>``), RVM VideoMatte (``<clip>/com``, ``<clip>/pha``), VSPW
+  ``Annotations/480p/<seq>``, results in ``<method>/480p/<seq>``), RVM VideoMatte (``<clip>/com``, ``<clip>/pha``), VSPW
   (``data/<video>/origin``, ``data/<video>/mask``), and plain ``<seq>/frames`` + ``<seq>/masks``
   (or a top-level ``frames/`` + ``masks/``).
 """
@@ -336,8 +336,9 @@ def find_sequences(root: str | Path, masks: str | None = None) -> list[Sequence]
     ----------
     root : path
     masks : str, optional
-        Name of the per-clip folder holding the segmenter's masks to stabilize, for layouts
-        where they sit beside the frames (plain: default ``masks``; RVM: e.g. ``raw_mediapipe``).
+        Where the segmenter's masks are: for plain and RVM layouts the per-clip folder name
+        (plain: default ``masks``; RVM: e.g. ``raw_mediapipe``); for DAVIS a results folder under
+        the root (``<masks>/480p/<seq>`` or ``<masks>/<seq>``, DAVIS's own result layout).
 
     Returns
     -------
@@ -351,7 +352,9 @@ def find_sequences(root: str | Path, masks: str | None = None) -> list[Sequence]
     root = _exists(root)
     davis = root / "JPEGImages" / "480p"
     if davis.is_dir():
-        return [Sequence(d.name, d, _maybe(root / "Annotations" / "480p" / d.name), layout="davis")
+        def results(name):  # a method's results beside the dataset: <masks>/480p/<seq> or <masks>/<seq>
+            return (_maybe(root / masks / "480p" / name) or _maybe(root / masks / name)) if masks else None
+        return [Sequence(d.name, d, results(d.name), _maybe(root / "Annotations" / "480p" / d.name), layout="davis")
                 for d in sorted(davis.iterdir()) if d.is_dir()]
     vspw = root / "data"
     if vspw.is_dir() and any((d / "origin").is_dir() for d in vspw.iterdir() if d.is_dir()):

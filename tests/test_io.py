@@ -91,12 +91,15 @@ def test_bad_inputs_name_the_file(tmp_path):
 
 
 def test_dataset_layouts_are_recognised(tmp_path):
-    for rel in ("davis/JPEGImages/480p/bear", "davis/Annotations/480p/bear", "vspw/data/v1/origin",
+    for rel in ("davis/JPEGImages/480p/bear", "davis/Annotations/480p/bear", "davis/mymethod/bear",
+                "vspw/data/v1/origin",
                 "vspw/data/v1/mask", "rvm/clip1/com", "rvm/clip1/pha", "rvm/clip1/raw_x",
                 "plain/s1/frames", "plain/s1/masks", "plain/s1/gt"):
         (tmp_path / rel).mkdir(parents=True)
-    davis = find_sequences(tmp_path / "davis")
-    assert [(s.name, s.layout, s.masks.name) for s in davis] == [("bear", "davis", "bear")]
+    davis = find_sequences(tmp_path / "davis", masks="mymethod")
+    assert [(s.name, s.layout, s.masks.parent.name, s.truth.parent.name) for s in davis] == [
+        ("bear", "davis", "mymethod", "480p")]
+    assert find_sequences(tmp_path / "davis")[0].masks is None
     vspw = find_sequences(tmp_path / "vspw")
     assert vspw[0].layout == "vspw" and vspw[0].truth.name == "mask"
     rvm = find_sequences(tmp_path / "rvm", masks="raw_x")
