@@ -81,14 +81,19 @@ def _stabilize_clip(frames_path, masks_path, out: Path, *, kind, preset, latency
             return
         stab = Stabilizer(kind=kind, preset=preset, latency=latency, flow=flow)
         held = deque()
-        for frame, mask in zip(frames, masks, strict=False):
+        frame_iter, mask_iter = iter(frames), iter(masks)
+        seen = 0
+        for frame in frame_iter:
+            mask = next(mask_iter, None)
+            if mask is None:
+                raise ValueError(f"{frames.path} has more frames than {masks.path} has masks ({seen})")
+            seen += 1
             held.append(frame)
             res = stab.update(frame, mask)
             if res is not None:
                 yield held.popleft(), res
-        if len(held) + writer.count != len(masks):
-            raise ValueError(f"{frames.path} gave {len(held) + writer.count} frames but {masks.path} has "
-                             f"{len(masks)} masks")
+        if next(mask_iter, None) is not None:
+            raise ValueError(f"{frames.path} gave {seen} frames but {masks.path} has more masks")
         for res in stab.flush():
             yield held.popleft(), res
 

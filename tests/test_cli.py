@@ -144,3 +144,11 @@ def test_eval_without_ground_truth_measures_flicker(clip_dir):
                     "warping_error")
     assert res.returncode == 0, res.stderr
     assert "flip_rate" in res.stdout and "warping_error" in res.stdout and "dataset" in res.stdout
+
+
+def test_a_video_longer_than_its_masks_is_an_error(clip_dir, tmp_path):
+    frames = np.stack(list(tc.io.open_frames(clip_dir / "frames")))
+    tc.io.write_video(tmp_path / "clip.avi", frames, fps=10)
+    (clip_dir / "masks" / "00005.png").unlink()
+    res = _tempcons("stabilize", tmp_path / "clip.avi", clip_dir / "masks", "-o", tmp_path / "o", "--quiet")
+    assert res.returncode == 1 and "more frames" in res.stderr
