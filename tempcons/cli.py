@@ -175,6 +175,8 @@ def _cmd_eval(args) -> int:
             print(str(r.name)[:24].ljust(24) + "".join(f"{r.metrics[n].value:16.5f}" if n in r.metrics else " " * 16
                                                      for n in names))
         print("dataset".ljust(24) + "".join(f"{table[n]['value']:16.5f}" for n in names))
+    if args.plot:
+        _plot_timelines(results, Path(args.plot), overwrite=args.overwrite)
     if args.json:
         Path(args.json).write_text(json.dumps({"clips": [r.to_dict() for r in results], "dataset": table}, indent=1))
     if args.csv:
@@ -185,6 +187,34 @@ def _cmd_eval(args) -> int:
                 w.writerow([r.name, *[r.metrics[n].value if n in r.metrics else "" for n in names]])
             w.writerow(["dataset", *[table[n]["value"] for n in names]])
     return 0
+
+
+def _plot_timelines(results, folder: Path, overwrite: bool) -> None:
+    """One PNG per clip: every per-pair flicker series against the frame index."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ValueError("--plot needs matplotlib: pip install 'tempcons[plot]'") from None
+    folder.mkdir(parents=True, exist_ok=True)
+    for r in results:
+        series = {k: m for k, m in r.metrics.items() if m.per == "pair"}
+        if not series:
+            continue
+        path = folder / f"{r.name}_flicker.png"
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path} exists; pass --overwrite to replace it")
+        fig, axes = plt.subplots(len(series), 1, figsize=(8, 1.8 * len(series)), sharex=True, squeeze=False)
+        for ax, (name, m) in zip(axes[:, 0], series.items()):
+            ax.plot(np.arange(1, len(m.series) + 1), m.series, lw=1)
+            ax.set_ylabel(name, fontsize=8)
+        axes[-1, 0].set_xlabel("frame (pair t-1, t)")
+        fig.suptitle(f"{r.name}: flicker per frame")
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
 
 
 def _cmd_batch(args) -> int:
@@ -294,6 +324,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--metrics", nargs="+", help="metric names (default: all that apply)")
     ev.add_argument("--json", help="write per-clip series and the dataset table as JSON")
     ev.add_argument("--csv", help="write the per-clip values as CSV")
+    ev.add_argument("--plot", metavar="DIR", help="write flicker-timeline plots (needs matplotlib: tempcons[plot])")
+    ev.add_argument("--overwrite", action="store_true", help="replace existing plots")
 
     ba = sub.add_parser("batch", parents=[common, tuning],
                         help="stabilize every sequence of a dataset layout; resumable")

@@ -152,3 +152,13 @@ def test_a_video_longer_than_its_masks_is_an_error(clip_dir, tmp_path):
     (clip_dir / "masks" / "00005.png").unlink()
     res = _tempcons("stabilize", tmp_path / "clip.avi", clip_dir / "masks", "-o", tmp_path / "o", "--quiet")
     assert res.returncode == 1 and "more frames" in res.stderr
+
+
+def test_eval_plots_flicker_timelines(clip_dir, tmp_path):
+    res = _tempcons("eval", clip_dir / "masks", "--frames", clip_dir / "frames", "--plot", tmp_path / "plots",
+                    "--quiet")
+    assert res.returncode == 0, res.stderr
+    plot = tmp_path / "plots" / "masks_flicker.png"
+    assert plot.exists() and plot.stat().st_size > 5000
+    again = _tempcons("eval", clip_dir / "masks", "--plot", tmp_path / "plots", "--quiet")
+    assert again.returncode == 1 and "--overwrite" in again.stderr
