@@ -39,6 +39,13 @@ def _latency(text: str) -> int | None:
     return value
 
 
+def _protocol(text: str) -> tuple[str, str]:
+    metric, sep, name = text.partition("=")
+    if not sep or not metric or not name:
+        raise argparse.ArgumentTypeError(f"--protocol takes METRIC=NAME, got {text!r}")
+    return metric, name
+
+
 def _kind_for(masks, kind: str | None) -> str | None:
     """Palette and 16-bit PNGs hold ids: labels unless told otherwise."""
     if kind is None and masks.mode in ("P", "I;16"):
@@ -166,7 +173,8 @@ def _cmd_eval(args) -> int:
         if gt is not None and pred.shape != gt.shape:
             raise ValueError(f"{name}: predictions {pred.shape} and ground truth {gt.shape} differ in shape")
         frames = np.stack(list(open_frames(frames_path))) if frames_path else None
-        results.append(evaluate(pred, gt=gt, frames=frames, kind=kind, metrics=args.metrics, name=name))
+        results.append(evaluate(pred, gt=gt, frames=frames, kind=kind, metrics=args.metrics, name=name,
+                                protocols=dict(args.protocol or [])))
     table = aggregate(results)
     names = sorted({k for r in results for k in r.metrics})
     if not args.quiet:
@@ -322,6 +330,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--masks", default="masks", help="per-sequence prediction folder name in a dataset root")
     ev.add_argument("--kind", choices=_KINDS)
     ev.add_argument("--metrics", nargs="+", help="metric names (default: all that apply)")
+    ev.add_argument("--protocol", nargs="+", type=_protocol, action="extend", metavar="METRIC=NAME",
+                    help="another published convention, e.g. dtSSD=erofeev TC=vspw (see docs/metrics.md)")
     ev.add_argument("--json", help="write per-clip series and the dataset table as JSON")
     ev.add_argument("--csv", help="write the per-clip values as CSV")
     ev.add_argument("--plot", metavar="DIR", help="write flicker-timeline plots (needs matplotlib: tempcons[plot])")

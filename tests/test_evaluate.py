@@ -108,3 +108,20 @@ def test_davis_t_on_request_pairs_the_first_truth_frame(clip):
     expected = temporal_stability(binary[:-1], first=truth[0])
     assert len(result["T"].series) == len(clip.masks) - 2  # frames 1 .. T-2, as DAVIS evaluates
     assert result["T"].value == pytest.approx(5 * np.nanmean(expected))
+
+
+def test_other_protocols_on_request(clip):
+    alpha = np.clip(clip.masks, 0, 1).astype(np.float32)
+    truth = clip.truth.astype(np.float32)
+    result = evaluate(alpha, gt=truth, kind="alpha", metrics=["dtSSD", "MESSDdt"], frames=clip.frames,
+                      protocols={"dtSSD": "erofeev", "MESSDdt": "erofeev"})
+    assert result["dtSSD"].protocol == "erofeev"
+    assert result["dtSSD"].value == pytest.approx(matting.dtssd(alpha, truth, protocol="erofeev").value)
+    assert result["MESSDdt"].flow_source == "opencv-dis-medium-full"
+    pred, _ = _label_clip(6, t=5)
+    still = np.zeros((4, 24, 32, 2), np.float32)
+    tc_vspw = evaluate(pred, kind="labels", flow=(still, still), metrics=["TC"], protocols={"TC": "vspw"})["TC"]
+    direct = semantic.temporal_consistency(pred, int(pred.max()) + 1, flow=(still, still), protocol="vspw")
+    assert tc_vspw.protocol == "vspw" and tc_vspw.value == pytest.approx(direct.value)
+    with pytest.raises(ValueError, match="protocols can be chosen"):
+        evaluate(alpha, gt=truth, kind="alpha", protocols={"MAD": "tcvom"})

@@ -117,9 +117,10 @@ def _floats(values) -> list:
 class _Clip:
     """The validated inputs of one evaluation, with the flow computed at most once."""
 
-    def __init__(self, pred, gt, frames, flow, flow_source, kind, num_classes, trimap):
+    def __init__(self, pred, gt, frames, flow, flow_source, kind, num_classes, trimap, protocols):
         self.pred, self.gt, self.frames = pred, gt, frames
         self.kind, self.num_classes, self.trimap = kind, num_classes, trimap
+        self.protocols = protocols
         self._flow, self._flow_source = flow, flow_source
         self._resolved = None
 
@@ -171,12 +172,22 @@ def _davis_jf(clip: _Clip, name: str) -> MetricResult:
 def _matting(clip: _Clip, name: str) -> MetricResult:
     fn = {"MAD": matting.mad, "MSE": matting.mse, "Grad": matting.grad, "Conn": matting.conn,
           "dtSSD": matting.dtssd}.get(name)
+    if name == "dtSSD" and clip.protocols.get(name, "rvm") != "rvm":
+        score = matting.dtssd(clip.pred, clip.gt, protocol=clip.protocols[name], trimap=clip.trimap)
+        per = "frame" if score.protocol == "tcvom" else "pair"
+        return MetricResult(name, score.value, score.protocol, _floats(score.per_frame), per,
+                            extra={} if score.counts is None else {"counts": _floats(score.counts)})
     if fn is not None:
         score = fn(clip.pred, clip.gt)
         return MetricResult(name, score.value, score.protocol, _floats(score.per_frame), "frame", "rvm-workbook")
-    score = matting.messddt(clip.pred, clip.gt, protocol="dvm", trimap=clip.trimap)
-    return MetricResult(name, score.value, score.protocol, _floats(score.per_frame), "pair",
-                        flow_source=score.flow_source, extra={"counts": _floats(score.counts)})
+    protocol = clip.protocols.get(name, "dvm")
+    flow, source = None, None
+    if protocol != "dvm" and clip.has_motion:
+        (flow, _), source = clip.flow()  # the caller's or the frames' forward flow
+    score = matting.messddt(clip.pred, clip.gt, protocol=protocol, trimap=clip.trimap, flow=flow)
+    return MetricResult(name, score.value, score.protocol, _floats(score.per_frame),
+                        "frame" if protocol == "tcvom" else "pair", flow_source=source or score.flow_source,
+                        extra={} if score.counts is None else {"counts": _floats(score.counts)})
 
 
 def _flicker(clip: _Clip, name: str) -> MetricResult:
@@ -221,7 +232,8 @@ def _semantic(clip: _Clip, name: str) -> MetricResult:
     c = clip.num_classes
     if name == "TC":
         flow, source = clip.flow()
-        score = semantic.temporal_consistency(clip.pred, c, flow=flow, protocol="tempcons", flow_source=source)
+        score = semantic.temporal_consistency(clip.pred, c, flow=flow, protocol=clip.protocols.get(name, "tempcons"),
+                                              flow_source=source)
         return MetricResult(name, score.value, score.protocol, _floats(score.per_pair[0]), "pair",
                             "pooled-confusion", score.flow_source, {"counts": score.counts.tolist()})
     if name == "mIoU":
@@ -250,7 +262,7 @@ def _compute(clip: _Clip, name: str) -> MetricResult:
 def evaluate(pred: np.ndarray, gt: np.ndarray | None = None, frames: np.ndarray | None = None, *,
              metrics=None, kind: str | None = None, flow=None, flow_source: str | None = None,
              num_classes: int | None = None, trimap: np.ndarray | None = None,
-             name: str | None = None) -> Evaluation:
+             protocols: dict | None = None, name: str | None = None) -> Evaluation:
     """Score one clip with every applicable metric (or the ones named).
 
     Parameters
@@ -274,7 +286,11 @@ def evaluate(pred: np.ndarray, gt: np.ndarray | None = None, frames: np.ndarray 
     num_classes : int, optional
         Labels only (mIoU, TC): class ids 0..C-1; default max id + 1 (void 255 excluded).
     trimap : ndarray, (T, H, W) uint8, optional
-        For MESSDdt's DVM region (``trimap == 128``).
+        For MESSDdt's DVM region (``trimap == 128``) and the TCVOM protocol.
+    protocols : dict, optional
+        Another published convention per metric: ``{"dtSSD": "rvm" | "tcvom" | "dvm" |
+        "erofeev", "MESSDdt": "dvm" | "erofeev" | "tcvom", "TC": "tempcons" | "vspw" | "etc"}``
+        (defaults first); see :mod:`tempcons.metrics.matting` and :mod:`~tempcons.metrics.semantic`.
     name : str, optional
         The clip's name, kept in the result.
 
@@ -311,7 +327,11 @@ def evaluate(pred: np.ndarray, gt: np.ndarray | None = None, frames: np.ndarray 
     if kind == "labels" and num_classes is None:
         ids = pred[pred != 255] if gt is None else np.concatenate([pred[pred != 255], gt[gt != 255]])
         num_classes = int(ids.max()) + 1 if ids.size else 1
-    clip = _Clip(pred, gt, frames, flow, flow_source, kind, num_classes, trimap)
+    protocols = dict(protocols or {})
+    unknown = sorted(set(protocols) - {"dtSSD", "MESSDdt", "TC"})
+    if unknown:
+        raise ValueError(f"protocols can be chosen for dtSSD, MESSDdt and TC, not {unknown}")
+    clip = _Clip(pred, gt, frames, flow, flow_source, kind, num_classes, trimap, protocols)
     allowed = available_metrics(kind, gt is not None) + (() if kind == "labels" else _OPTIONAL)
     if metrics is None:
         metrics = [m for m in available_metrics(kind, gt is not None) if clip.has_motion or m not in _NEEDS_FLOW
