@@ -1,0 +1,118 @@
+"""Matting quality: RVM-protocol metrics for raw mattes, the baselines and every preset.
+
+Usage::
+
+    python benchmarks/matting.py DATA_ROOT [--out docs/matting] [--presets balanced] [--clips NAME ...]
+
+DATA_ROOT holds clips in RVM's layout: ``<clip>/com`` (frames), ``<clip>/pha`` (true alpha),
+one or more ``<clip>/raw_*`` (per-frame mattes), e.g. ``../shared/data/matting``. Every method
+runs with ``kind="alpha"``; metrics are MAD, MSE, Grad, Conn and dtSSD under RVM's protocol
+(whole frame, 8-bit quantised predictions by truncation, dtSSD frame 0 = 0). Writes
+``matting.md`` / ``matting.csv`` and a dtSSD-vs-MAD scatter per clip and input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from _common import methods, read_sequence, timed
+from tempcons.metrics import matting
+
+METRICS = {"MAD": matting.mad, "MSE": matting.mse, "Grad": matting.grad, "Conn": matting.conn,
+           "dtSSD": matting.dtssd}
+
+
+def alpha_methods(presets: list[str], knobs: dict, baselines: bool):
+    """The benchmark's methods with the alpha kind fixed (uint8 mattes are soft 0..255)."""
+    for name, fn in methods(presets, {"kind": "alpha", **knobs}, baselines):
+        yield name, fn
+
+
+def score(pred: np.ndarray, truth: np.ndarray) -> dict:
+    pred8 = pred if pred.dtype == np.uint8 else (np.clip(pred, 0, 1) * 255).astype(np.uint8)
+    return {k: fn(pred8, truth).value for k, fn in METRICS.items()}
+
+
+def scatter(rows: list[dict], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for r in rows:
+        family = "tempcons" if "/" in r["method"] else "raw" if r["method"] == "raw" else "baseline"
+        ax.scatter(r["MAD"], r["dtSSD"], marker={"raw": "*", "baseline": "s", "tempcons": "o"}[family], s=40)
+        ax.annotate(r["method"], (r["MAD"], r["dtSSD"]), fontsize=6)
+    ax.set_xlabel("MAD (x1e3, lower is better)")
+    ax.set_ylabel("dtSSD (x1e2, lower is better)")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("data_root", type=Path)
+    ap.add_argument("--out", type=Path, default=Path("docs/matting"))
+    ap.add_argument("--presets", nargs="+", default=["realtime", "balanced", "quality"])
+    ap.add_argument("--clips", nargs="*")
+    ap.add_argument("--no-baselines", action="store_true")
+    ap.add_argument("--set", nargs="*", default=[], metavar="KNOB=VALUE")
+    args = ap.parse_args()
+    knobs = {k: type_cast(v) for k, v in (s.split("=", 1) for s in args.set)}
+    args.out.mkdir(parents=True, exist_ok=True)
+    clips = sorted(d for d in args.data_root.iterdir() if (d / "com").is_dir() and (not args.clips or d.name in args.clips))
+    rows = []
+    for clip in clips:
+        frames = read_sequence(clip / "com", cv2.IMREAD_COLOR)[..., ::-1].copy()
+        truth = read_sequence(clip / "pha", cv2.IMREAD_GRAYSCALE)
+        for raw_dir in sorted(clip.glob("raw_*")):
+            if not raw_dir.is_dir():
+                continue
+            raw = read_sequence(raw_dir, cv2.IMREAD_GRAYSCALE)
+            group = []
+            for name, fn in alpha_methods(args.presets, knobs, not args.no_baselines):
+                out, seconds = timed(fn, frames, raw)
+                row = {"clip": clip.name, "input": raw_dir.name, "method": name, **score(out, truth),
+                       "seconds": seconds}
+                group.append(row)
+                print(f"{clip.name:24s} {raw_dir.name:22s} {name:18s} " + " ".join(
+                    f"{k} {row[k]:8.3f}" for k in METRICS), flush=True)
+            base = group[0]
+            for r in group:
+                r["dtSSD_ratio"] = r["dtSSD"] / base["dtSSD"]
+                r["MAD_ratio"] = r["MAD"] / base["MAD"]
+                r["MSE_ratio"] = r["MSE"] / base["MSE"]
+            scatter(group, args.out / f"{clip.name}__{raw_dir.name}.png", f"{clip.name} / {raw_dir.name}")
+            rows.extend(group)
+    keys = ["clip", "input", "method", *METRICS, "dtSSD_ratio", "MAD_ratio", "MSE_ratio", "seconds"]
+    with open(args.out / "matting.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=keys)
+        w.writeheader()
+        w.writerows(rows)
+    lines = ["| clip | input | method | MAD | MSE | Grad | Conn | dtSSD | dtSSD x raw | MAD x raw | MSE x raw |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['clip']} | {r['input']} | {r['method']} | {r['MAD']:.2f} | {r['MSE']:.2f} | {r['Grad']:.2f} | "
+              f"{r['Conn']:.2f} | {r['dtSSD']:.2f} | {r['dtSSD_ratio']:.2f} | {r['MAD_ratio']:.3f} | "
+              f"{r['MSE_ratio']:.3f} |" for r in rows]
+    (args.out / "matting.md").write_text("# Matting benchmark (RVM protocol)\n\n" + "\n".join(lines) + "\n")
+
+
+def type_cast(text: str):
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return {"True": True, "False": False}.get(text, text)
+
+
+if __name__ == "__main__":
+    main()
