@@ -149,7 +149,8 @@ class _Pipeline:
         if not s.refine:
             return value
         radius = max(1, round(s.refine_radius * np.hypot(*self.size)))
-        return _guided(fr.guide, value, radius, s.refine_eps, s.refine_scale)
+        eps = s.alpha_refine_eps if self.fmt.kind == "alpha" else s.refine_eps
+        return _guided(fr.guide, value, radius, eps, s.refine_scale)
 
     def finish(self, fr: _Frame, value: np.ndarray, prev_decision: np.ndarray | None,
                flow: np.ndarray | None, valid: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
