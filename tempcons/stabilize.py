@@ -136,7 +136,8 @@ class _Pipeline:
         if self._scratch is None:
             self._scratch = np.empty((*self.size, 4), np.float32)
         return temporal.filter_step(fr.evidence, fr.local_mean, fr.look, prev, flow, valid,
-                                    memory=s.memory, sigma_color=s.sigma_color, kappa=s.kappa,
+                                    memory=s.memory, sigma_color=s.sigma_color,
+                                    kappa=s.alpha_kappa if self.fmt.kind == "alpha" else s.kappa,
                                     max_weight=s.max_weight, confidence_floor=s.confidence_floor,
                                     out=self._spare.pop() if self._spare else None, scratch=self._scratch)
 
