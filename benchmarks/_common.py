@@ -47,3 +47,25 @@ def timed(fn, *args):
     t0 = time.perf_counter()
     out = fn(*args)
     return out, time.perf_counter() - t0
+
+
+def scatter(rows: list[dict], x: str, y: str, path: Path, title: str, xlabel: str, ylabel: str) -> None:
+    """One point per method (tempcons presets: circles, raw: a star, baselines: squares); needs matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for r in rows:
+        marker = "o" if "/" in r["method"] else ("*" if r["method"] == "raw" else "s")
+        ax.scatter(r[x], r[y], marker=marker, s=40)
+        ax.annotate(r["method"], (r[x], r[y]), fontsize=6)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -20,7 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from _common import methods, read_sequence, timed
+from _common import methods, read_sequence, scatter, timed
 from tempcons.metrics import matting
 
 METRICS = {"MAD": matting.mad, "MSE": matting.mse, "Grad": matting.grad, "Conn": matting.conn,
@@ -36,25 +36,6 @@ def alpha_methods(presets: list[str], knobs: dict, baselines: bool):
 def score(pred: np.ndarray, truth: np.ndarray) -> dict:
     pred8 = pred if pred.dtype == np.uint8 else (np.clip(pred, 0, 1) * 255).astype(np.uint8)
     return {k: fn(pred8, truth).value for k, fn in METRICS.items()}
-
-
-def scatter(rows: list[dict], path: Path, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4.5))
-    for r in rows:
-        family = "tempcons" if "/" in r["method"] else "raw" if r["method"] == "raw" else "baseline"
-        ax.scatter(r["MAD"], r["dtSSD"], marker={"raw": "*", "baseline": "s", "tempcons": "o"}[family], s=40)
-        ax.annotate(r["method"], (r["MAD"], r["dtSSD"]), fontsize=6)
-    ax.set_xlabel("MAD (x1e3, lower is better)")
-    ax.set_ylabel("dtSSD (x1e2, lower is better)")
-    ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def main() -> None:
@@ -90,7 +71,8 @@ def main() -> None:
                 r["dtSSD_ratio"] = r["dtSSD"] / base["dtSSD"]
                 r["MAD_ratio"] = r["MAD"] / base["MAD"]
                 r["MSE_ratio"] = r["MSE"] / base["MSE"]
-            scatter(group, args.out / f"{clip.name}__{raw_dir.name}.png", f"{clip.name} / {raw_dir.name}")
+            scatter(group, "MAD", "dtSSD", args.out / f"{clip.name}__{raw_dir.name}.png",
+                    f"{clip.name} / {raw_dir.name}", "MAD (x1e3, lower is better)", "dtSSD (x1e2, lower is better)")
             rows.extend(group)
     keys = ["clip", "input", "method", *METRICS, "dtSSD_ratio", "MAD_ratio", "MSE_ratio", "seconds"]
     with open(args.out / "matting.csv", "w", newline="") as f:

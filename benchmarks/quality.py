@@ -26,7 +26,7 @@ from pathlib import Path
 import cv2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import methods, read_sequence, timed  # noqa: E402
+from _common import methods, read_sequence, scatter, timed  # noqa: E402
 
 import tempcons as tc  # noqa: E402
 
@@ -43,27 +43,6 @@ def clips(root: Path | None, synthetic: int):
         truth = read_sequence(d / "gt", cv2.IMREAD_GRAYSCALE) > 127
         inputs = {p.name: read_sequence(p, cv2.IMREAD_GRAYSCALE) for p in sorted(d.glob("raw_*")) if p.is_dir()}
         yield d.name, frames, truth, inputs
-
-
-def scatter(rows: list[dict], path: Path, title: str) -> None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return
-    fig, ax = plt.subplots(figsize=(6, 4.5))
-    for r in rows:
-        marker = "o" if "/" in r["method"] else ("s" if r["method"] == "raw" else "^")
-        ax.scatter(r["excess"], r["J"], marker=marker)
-        ax.annotate(r["method"], (r["excess"], r["J"]), fontsize=6)
-    ax.set_xlabel("excess flicker (warping error of binarised output - GT's)")
-    ax.set_ylabel("J")
-    ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def main(argv=None) -> int:
@@ -97,7 +76,8 @@ def main(argv=None) -> int:
             for r in rows:
                 r["excess_ratio"] = r["excess"] / raw["excess"] if raw["excess"] > 0 else float("nan")
                 r["dJ"] = r["J"] - raw["J"]
-            scatter(rows, args.out / f"{name}__{inp}.png", f"{name} / {inp}")
+            scatter(rows, "excess", "J", args.out / f"{name}__{inp}.png", f"{name} / {inp}",
+                    "excess flicker (warping error of binarised output - GT's)", "J")
             all_rows.extend(rows)
     write_tables(all_rows, args.out)
     return 0
