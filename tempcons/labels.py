@@ -22,7 +22,6 @@ import cv2
 import numpy as np
 
 from ._kernels import labels as _k
-from ._validate import as_gray_uint8, as_look
 from .stabilize import _Frame, _Pipeline
 
 __all__ = ["LabelPipeline", "label_confidence"]
@@ -87,9 +86,7 @@ class LabelPipeline(_Pipeline):
         if lab.shape != (h, w):
             lab = cv2.resize(lab, (w, h), interpolation=cv2.INTER_NEAREST)  # never blend ids
         conf = label_confidence(lab, s.confidence_radius * np.hypot(h, w), s.confidence_floor)
-        gray = as_gray_uint8(frame)
-        small = self.estimator.shrink(gray) if self.estimator else None
-        return _Frame(frame, gray, gray, as_look(frame, gray), small, lab, conf)
+        return self._frame(frame, lab, conf)
 
     def step(self, fr: _Frame, prev: VoteState | None, flow: np.ndarray | None,
              valid: np.ndarray | None) -> VoteState:

@@ -19,7 +19,6 @@ import cv2
 import numpy as np
 
 from ._kernels import probs as _k
-from ._validate import as_gray_uint8, as_look
 from .filters.temporal import pull
 from .stabilize import _Frame, _Pipeline
 
@@ -79,9 +78,7 @@ class ProbPipeline(_Pipeline):
         probs = np.ascontiguousarray(mask, dtype=np.float32)
         if probs.shape[:2] != (h, w):
             probs = cv2.resize(probs, (w, h), interpolation=cv2.INTER_LINEAR).reshape(h, w, -1)
-        gray = as_gray_uint8(frame)
-        small = self.estimator.shrink(gray) if self.estimator else None
-        return _Frame(frame, gray, gray, as_look(frame, gray), small, probs, None)
+        return self._frame(frame, probs, None)
 
     def step(self, fr: _Frame, prev: ProbState | None, flow: np.ndarray | None,
              valid: np.ndarray | None) -> ProbState:

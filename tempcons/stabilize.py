@@ -111,10 +111,16 @@ class _Pipeline:
         m = upsample(to_evidence(mask, self.fmt), h, w)
         r = round(s.confidence_radius * np.hypot(h, w))
         mb = cv2.blur(m, (2 * r + 1, 2 * r + 1)) if r > 0 else m
+        return self._frame(frame, m, mb, colour_guide=s.refine_color)
+
+    def _frame(self, frame: np.ndarray, evidence: np.ndarray, local_mean: np.ndarray | None,
+               colour_guide: bool = False) -> _Frame:
+        """What every kind derives from the frame itself: grey level (flow), appearance
+        (photometric weight), the flow grid's image and the refinement guide."""
         gray = as_gray_uint8(frame)
-        guide = as_uint8(frame) if (s.refine_color and frame.ndim == 3) else gray
+        guide = as_uint8(frame) if (colour_guide and frame.ndim == 3) else gray
         small = self.estimator.shrink(gray) if self.estimator else None
-        return _Frame(frame, guide, gray, as_look(frame, gray), small, m, mb)
+        return _Frame(frame, guide, gray, as_look(frame, gray), small, evidence, local_mean)
 
     def pair(self, a: _Frame, b: _Frame, supplied: Any = None) -> _Pair:
         s = self.settings

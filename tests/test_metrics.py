@@ -112,3 +112,10 @@ def test_reference_free_inputs_are_checked():
         flip_rate(np.zeros((2, 4, 4), np.int32))
     with pytest.raises(ValueError, match="NaN"):
         area_jitter(np.full((2, 4, 4), np.nan, np.float32))
+
+
+def test_uint8_zero_one_masks_read_as_binary():
+    rng = np.random.default_rng(7)
+    masks = rng.random((4, 8, 8)) > 0.5
+    assert flip_rate(masks.astype(np.uint8)).tolist() == flip_rate(masks).tolist()
+    assert flip_rate((masks * 255).astype(np.uint8)).tolist() == flip_rate(masks).tolist()

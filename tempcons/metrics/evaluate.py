@@ -18,7 +18,7 @@ import numpy as np
 from ..kinds import mask_format
 from . import matting, semantic
 from .davis import boundary_f_measure, evaluate_sequence, global_table, region_similarity, statistics
-from .flicker import (area_jitter, boundary_jitter, flip_rate, pair_flows, temporal_change,
+from .flicker import (_unit, area_jitter, boundary_jitter, flip_rate, pair_flows, temporal_change,
                       warping_error)
 from .stability import temporal_stability
 
@@ -138,14 +138,8 @@ class _Clip:
         return self._resolved
 
     @staticmethod
-    def unit(video: np.ndarray) -> np.ndarray:
-        """Masks as float32 in [0, 1]: uint8 is divided by 255 unless it only holds 0 and 1."""
-        if video.dtype == np.uint8 and video.max(initial=0) > 1:
-            return video.astype(np.float32) / np.float32(255)
-        return video.astype(np.float32)
-
-    def binary(self, video: np.ndarray) -> np.ndarray:
-        return self.unit(video) >= 0.5
+    def binary(video: np.ndarray) -> np.ndarray:
+        return _unit(video) >= 0.5
 
 
 def _davis_jf(clip: _Clip, name: str) -> MetricResult:
@@ -210,7 +204,7 @@ def _flicker(clip: _Clip, name: str) -> MetricResult:
         b = clip.binary(clip.pred)
         return MetricResult(name, area_jitter(b), "tempcons", _floats(b.reshape(len(b), -1).sum(axis=1)), "frame")
     if name == "temporal_change":
-        series = temporal_change(clip.unit(clip.pred))
+        series = temporal_change(_unit(clip.pred))
         return MetricResult(name, float(np.mean(series)) if len(series) else 0.0, "vbench-unwarped",
                             _floats(series), "pair")
     raise AssertionError(name)

@@ -174,12 +174,14 @@ def warping_error(video: np.ndarray, frames: np.ndarray | None = None, *, flow=N
 
 
 def _unit(video: np.ndarray, name: str = "video") -> np.ndarray:
-    """A (T, H, W) mask video as float32 in [0, 1] (uint8 / 255, bool as 0/1)."""
+    """A (T, H, W) mask video as float32 in [0, 1]: uint8 / 255 unless it only holds 0 and 1,
+    bool as 0/1."""
     video = np.asarray(video)
     if video.ndim != 3 or len(video) == 0:
         raise ValueError(f"{name} must be (T, H, W) masks with T >= 1, got shape {video.shape}")
     if video.dtype == np.uint8:
-        return video.astype(np.float32) / np.float32(255)
+        scale = 255 if video.max(initial=0) > 1 else 1
+        return video.astype(np.float32) / np.float32(scale)
     if video.dtype == bool:
         return video.astype(np.float32)
     if video.dtype.kind != "f":
