@@ -136,14 +136,18 @@ class _Pipeline:
         grid = ab.shape[1] / self.size[1]
         return _Pair(ab, ba, self.size, np.float32(s.fb_alpha), np.float32(s.fb_beta * grid * grid))
 
+    def _knob(self, name: str) -> Any:
+        """A knob with its matte variant (``alpha_<name>``) for ``kind="alpha"``."""
+        return getattr(self.settings, f"alpha_{name}" if self.fmt.kind == "alpha" else name)
+
     def step(self, fr: _Frame, prev: temporal.TemporalState | None, flow: np.ndarray | None,
              valid: np.ndarray | None) -> temporal.TemporalState:
         s = self.settings
         if self._scratch is None:
             self._scratch = np.empty((*self.size, 4), np.float32)
         return temporal.filter_step(fr.evidence, fr.local_mean, fr.look, prev, flow, valid,
-                                    memory=s.memory, sigma_color=s.sigma_color,
-                                    kappa=s.alpha_kappa if self.fmt.kind == "alpha" else s.kappa,
+                                    memory=s.memory, sigma_color=self._knob("sigma_color"),
+                                    kappa=self._knob("kappa"),
                                     max_weight=s.max_weight, confidence_floor=s.confidence_floor,
                                     out=self._spare.pop() if self._spare else None, scratch=self._scratch)
 
@@ -156,8 +160,7 @@ class _Pipeline:
         if not s.refine:
             return value
         radius = max(1, round(s.refine_radius * np.hypot(*self.size)))
-        eps = s.alpha_refine_eps if self.fmt.kind == "alpha" else s.refine_eps
-        return _guided(fr.guide, value, radius, eps, s.refine_scale)
+        return _guided(fr.guide, value, radius, self._knob("refine_eps"), s.refine_scale)
 
     def finish(self, fr: _Frame, value: np.ndarray, prev_decision: np.ndarray | None,
                flow: np.ndarray | None, valid: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:

@@ -43,3 +43,24 @@ def test_a_matte_moving_with_a_known_flow_does_not_lag():
     out = tc.stabilize(frames, alpha, kind="alpha", latency=0, flow=(forward, -forward), refine=False)
     inner = (slice(12, 36), slice(None))
     assert np.abs(out[-1][inner] - alpha[-1][inner]).max() < 1e-4
+
+
+def test_a_history_of_another_colour_does_not_ghost_into_a_matte():
+    # A supplied flow that is wrong (zero) while the subject moves: the background it uncovers has
+    # another colour than the subject, so the matte's tighter photometric weight must drop the
+    # history there; the masks' wider one keeps part of it.
+    t, h, w, step = 6, 32, 64, 4
+    frames = np.full((t, h, w, 3), 120, np.uint8)
+    alpha = np.zeros((t, h, w), np.float32)
+    for k in range(t):
+        frames[k, 8:24, 8 + step * k:24 + step * k] = 180
+        alpha[k, 8:24, 8 + step * k:24 + step * k] = 1.0
+    zero = np.zeros((t - 1, h, w, 2), np.float32)
+
+    def ghost(**knobs):
+        out = tc.stabilize(frames, alpha, kind="alpha", latency=0, flow=(zero, zero), refine=False, **knobs)
+        return out[-1][alpha[-1] == 0].max()
+
+    assert ghost() < 0.02
+    assert ghost(alpha_sigma_color=0.1) > 0.05
+    assert ghost(sigma_color=0.01) == ghost()  # the masks' knob does not reach mattes
