@@ -9,6 +9,11 @@ one or more ``<clip>/raw_*`` (per-frame mattes), e.g. ``../shared/data/matting``
 runs with ``kind="alpha"``; metrics are MAD, MSE, Grad, Conn and dtSSD under RVM's protocol
 (whole frame, 8-bit quantised predictions by truncation, dtSSD frame 0 = 0). Writes
 ``matting.md`` / ``matting.csv`` and a dtSSD-vs-MAD scatter per clip and input.
+
+It also measures what the flow allows (``flow_ceiling.md``): the true matte of frame t - 1
+carried into frame t along each preset's flow, scored by MAD against frame t's true matte, next
+to carrying it without motion. No filter that carries mattes along that flow can be more
+accurate than this where it leans on the history.
 """
 
 from __future__ import annotations
@@ -21,7 +26,10 @@ import cv2
 import numpy as np
 
 from _common import methods, read_sequence, scatter, timed
+from tempcons.flow import estimate_flow
 from tempcons.metrics import matting
+from tempcons.presets import PRESETS
+from tempcons.warp import warp
 
 METRICS = {"MAD": matting.mad, "MSE": matting.mse, "Grad": matting.grad, "Conn": matting.conn,
            "dtSSD": matting.dtssd}
@@ -38,6 +46,19 @@ def score(pred: np.ndarray, truth: np.ndarray) -> dict:
     return {k: fn(pred8, truth).value for k, fn in METRICS.items()}
 
 
+def flow_ceiling(frames: np.ndarray, truth: np.ndarray, preset: str) -> float:
+    """MAD (x1e3) of the true matte of frame t - 1 pulled into frame t along the preset's flow."""
+    s = PRESETS[preset]
+    alpha = truth.astype(np.float32) / 255.0
+    errors = []
+    for t in range(1, len(frames)):
+        flow = estimate_flow(frames[t], frames[t - 1], method=s.flow_method, preset=s.flow_preset,
+                             scale=s.flow_scale)
+        carried, _ = warp(alpha[t - 1], flow)
+        errors.append(np.abs(carried - alpha[t]).mean())
+    return 1e3 * float(np.mean(errors))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("data_root", type=Path)
@@ -50,10 +71,13 @@ def main() -> None:
     knobs = {k: type_cast(v) for k, v in (s.split("=", 1) for s in args.set)}
     args.out.mkdir(parents=True, exist_ok=True)
     clips = sorted(d for d in args.data_root.iterdir() if (d / "com").is_dir() and (not args.clips or d.name in args.clips))
-    rows = []
+    rows, ceilings = [], []
     for clip in clips:
         frames = read_sequence(clip / "com", cv2.IMREAD_COLOR)[..., ::-1].copy()
         truth = read_sequence(clip / "pha", cv2.IMREAD_GRAYSCALE)
+        still = 1e3 * float(np.abs(np.diff(truth.astype(np.float32) / 255.0, axis=0)).mean())
+        ceilings.append({"clip": clip.name, "no motion": still,
+                         **{p: flow_ceiling(frames, truth, p) for p in args.presets}})
         for raw_dir in sorted(clip.glob("raw_*")):
             if not raw_dir.is_dir():
                 continue
@@ -85,6 +109,13 @@ def main() -> None:
               f"{r['Conn']:.2f} | {r['dtSSD']:.2f} | {r['dtSSD_ratio']:.2f} | {r['MAD_ratio']:.3f} | "
               f"{r['MSE_ratio']:.3f} |" for r in rows]
     (args.out / "matting.md").write_text("# Matting benchmark (RVM protocol)\n\n" + "\n".join(lines) + "\n")
+    cols = ["no motion", *args.presets]
+    lines = ["| clip | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
+    lines += [f"| {c['clip']} | " + " | ".join(f"{c[k]:.1f}" for k in cols) + " |" for c in ceilings]
+    (args.out / "flow_ceiling.md").write_text(
+        "# What the flow allows: MAD (x1e3) of the true matte of frame t - 1 carried into frame t\n\n"
+        "Along each preset's flow, and without motion. Compare with the raw mattes' MAD in matting.md.\n\n"
+        + "\n".join(lines) + "\n")
 
 
 def type_cast(text: str):
