@@ -12,6 +12,7 @@ import pytest
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 REAL = SHARED / "data" / "real"
+MATTING = SHARED / "data" / "matting"
 
 
 def fixtures(name: str) -> Path:
