@@ -160,7 +160,7 @@ class _Pipeline:
         if not s.refine:
             return value
         radius = max(1, round(s.refine_radius * np.hypot(*self.size)))
-        return _guided(fr.guide, value, radius, self._knob("refine_eps"), s.refine_scale)
+        return _guided(fr.guide, value, radius, self._knob("refine_eps"), self._knob("refine_scale"))
 
     def finish(self, fr: _Frame, value: np.ndarray, prev_decision: np.ndarray | None,
                flow: np.ndarray | None, valid: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
