@@ -1,8 +1,12 @@
 """The ``tempcons`` command: demo, stabilize, eval, batch, run.
 
 Exit codes: 0 success, 2 usage error (argparse), 1 failure (unreadable or missing input,
-mismatched frames and masks, an output that exists without ``--overwrite``). Errors are one
-line on stderr; ``--debug`` shows the Python traceback instead.
+mismatched frames and masks, an output that exists without ``--overwrite``, an error in the
+user's segmenter), 130 interrupted (Ctrl-C or SIGTERM). Errors are one line on stderr;
+``--debug`` shows the Python traceback instead.
+
+Results are never written over an input, and never over an earlier result without
+``--overwrite``; each clip appears whole or not at all (:mod:`tempcons.outputs`).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import argparse
 import csv
 import importlib
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -24,7 +29,9 @@ _KINDS = ("binary", "soft", "alpha", "labels", "instances", "probs")
 def _progress(total: int | None, desc: str, quiet: bool):
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="frame", disable=quiet, leave=False, dynamic_ncols=True)
+    # disable=None: no bar when stderr is not a terminal (a log file gets no escape codes).
+    return tqdm(total=total, desc=desc, unit="frame", disable=True if quiet else None, leave=False,
+                dynamic_ncols=True)
 
 
 def _latency(text: str) -> int | None:
@@ -53,50 +60,99 @@ def _kind_for(masks, kind: str | None) -> str | None:
     return kind
 
 
-def _stabilize_clip(frames_path, masks_path, out: Path, *, kind, preset, latency, flow, overwrite,
-                    quiet, video=None, composite=None, composite_out=None) -> int:
-    """Stabilize one clip from disk to a PNG sequence (and videos); returns the frame count."""
+def _written(stored: str | None, kind: str | None, bits: int | None):
+    """How results are stored: the writer's PNG mode and a function that prepares each result.
+
+    Ids (palette, 16-bit, integer labels) are stored exactly; soft masks and mattes keep the
+    input's depth unless ``--bits`` asks for another, in which case they are rescaled through
+    [0, 1] (never cast: 0.7 must not become 0).
+    """
+    ids = kind in ("labels", "instances") or (kind is None and stored in ("P", "I;16"))
+    if bits is not None and (ids or stored == "P"):
+        raise ValueError(f"--bits {bits}: labels and instance ids are stored exactly as they came in; "
+                         "--bits is for soft masks and mattes")
+    if kind == "probs":
+        raise ValueError("--kind probs: (T, H, W, C) class probabilities have no PNG form; stabilize them "
+                         "with tempcons.stabilize(..., kind='probs') in Python")
+    if bits is None:
+        return (stored if stored in ("L", "I;16", "P") else None), lambda res: res
+    top = {np.dtype(np.uint8): 255, np.dtype(np.uint16): 65535}
+
+    def unit(res: np.ndarray) -> np.ndarray:
+        if res.dtype.kind == "f" or res.dtype == np.bool_:
+            return res
+        if res.dtype not in top:
+            raise ValueError(f"--bits {bits}: results of dtype {res.dtype} are not a soft mask or matte; "
+                             "pass --kind soft or --kind alpha, or leave --bits out")
+        return res.astype(np.float32) / top[res.dtype]
+
+    return ("I;16" if bits == 16 else "L"), unit
+
+
+def _manifest(*, command: str, kind, preset: str, latency, flow: str, bits, inputs: dict, **extra) -> dict:
+    """What a result folder records of how it was made; a rerun reuses it only if all of this matches."""
+    from .presets import settings_for
+
+    return {"tempcons": __version__, "command": command, "kind": kind or "inferred", "preset": preset,
+            "latency": "offline" if latency is None else latency, "flow": flow, "bits": bits,
+            "settings": settings_for(preset, {}).as_dict(),
+            "inputs": {role: {"path": str(Path(src.path).resolve()), "count": len(src)}
+                       for role, src in inputs.items()}, **extra}
+
+
+def _differences(old: dict | None, new: dict) -> list[str]:
+    if old is None:
+        return ["no manifest"]
+    return [f"{key} {old.get(key)!r} -> {new[key]!r}" for key in new if key != "outputs" and old.get(key) != new[key]]
+
+
+def _stabilize_clip(frames, masks, folder, *, kind, preset, latency, flow, bits, quiet,
+                    video=None, composite=None, composite_out=None, overwrite=False) -> int:
+    """Stabilize one clip from its sources into ``folder`` (a :class:`~tempcons.outputs.ClipFolder`), and
+    optionally a mask video or a composite video; returns the frame count."""
     from collections import deque
+    from contextlib import ExitStack
 
     from .composite import composite as blend, parse_background
-    from .io import MaskWriter, open_frames, open_masks, write_video
+    from .io import MaskWriter, write_video
+    from .outputs import atomic_file
     from .stabilize import Stabilizer, stabilize
 
-    frames, masks = open_frames(frames_path), open_masks(masks_path)
-    if not overwrite:
-        if out.is_dir() and any(out.glob("*.png")):
-            raise FileExistsError(f"{out} already holds PNG masks; pass --overwrite to replace them")
-        for path in (video, composite_out):
-            if path is not None and Path(path).exists():
-                raise FileExistsError(f"{path} exists; pass --overwrite to replace it")
     if len(frames) != len(masks) and frames.path.is_dir() and masks.path.is_dir():
         raise ValueError(f"{frames.path} has {len(frames)} frames but {masks.path} has {len(masks)} masks")
     kind = _kind_for(masks, kind)
-    background = None if composite is None else parse_background(composite, frames.size)
-    writer = MaskWriter(out, mode=masks.mode if masks.mode in ("L", "I;16", "P") else None,
-                        palette=masks.palette, overwrite=overwrite)
-    names = iter(masks.names)
-    bar = _progress(len(masks), Path(masks_path).name, quiet)
+    mode, prepare = _written(masks.mode, kind, bits)
+    try:
+        background = None if composite is None else parse_background(composite, frames.size)
+    except ValueError as e:
+        raise ValueError(f"--composite: {e}") from None
+    bar = _progress(len(masks) * (2 if latency is None else 1), Path(masks.path).name, quiet)
+
+    def tick(items):
+        for item in items:
+            yield item
+            bar.update(1)
 
     def results():
         """(frame, stabilized mask) pairs in order."""
         if latency is None:  # the whole clip in memory: forward and backward passes
             all_frames = np.stack(list(frames))
             out_masks = stabilize(all_frames, np.stack(list(masks)), kind=kind, preset=preset, latency=None,
-                                  flow=flow)
+                                  flow=flow, progress=tick)
             yield from zip(all_frames, out_masks)
             return
         stab = Stabilizer(kind=kind, preset=preset, latency=latency, flow=flow)
         held = deque()
-        frame_iter, mask_iter = iter(frames), iter(masks)
+        mask_iter = iter(masks)
         seen = 0
-        for frame in frame_iter:
+        for frame in frames:
             mask = next(mask_iter, None)
             if mask is None:
                 raise ValueError(f"{frames.path} has more frames than {masks.path} has masks ({seen})")
             seen += 1
             held.append(frame)
             res = stab.update(frame, mask)
+            bar.update(1)
             if res is not None:
                 yield held.popleft(), res
         if next(mask_iter, None) is not None:
@@ -105,100 +161,141 @@ def _stabilize_clip(frames_path, masks_path, out: Path, *, kind, preset, latency
             yield held.popleft(), res
 
     def alpha(mask):
-        if mask.dtype.kind == "f":
+        if mask.dtype.kind == "f" or mask.dtype == np.bool_:
             return mask
-        if kind in ("labels", "instances") or masks.mode in ("P", "I;16"):
+        if kind in ("labels", "instances") or (kind is None and masks.mode in ("P", "I;16")):
             return mask > 0  # any object is foreground
+        if mask.dtype == np.uint16:
+            return mask.astype(np.float32) / 65535
         return mask.astype(np.float32) / (255 if mask.max(initial=0) > 1 else 1)
 
-    def outputs():
-        """Write each mask; pass on what the video (if any) shows: the mask or the composite."""
-        for frame, res in results():
-            writer.write(next(names), res)
-            bar.update(1)
-            yield res if composite_out is None else blend(frame, alpha(res), background)
+    names = iter(masks.names)
+    with ExitStack() as stack:
+        partial = stack.enter_context(folder)
+        writer = MaskWriter(partial, mode=mode, palette=masks.palette)
+        sink = composite_out or video
+        shown = None if sink is None else stack.enter_context(
+            atomic_file(sink, overwrite=overwrite, option="--composite-out" if composite_out else "--video"))
 
-    sink = composite_out or video
-    try:
-        if sink is not None:
-            write_video(sink, outputs(), fps=frames.fps or 25.0, overwrite=overwrite)
-        else:
-            for _ in outputs():
-                pass
-    finally:
-        bar.close()
+        def outputs():
+            """Write each mask; pass on what the video (if any) shows: the mask or the composite."""
+            for frame, res in results():
+                res = prepare(res)
+                writer.write(next(names), res)
+                yield alpha(res) if composite_out is None else blend(frame, alpha(res), background)
+
+        try:
+            if shown is not None:
+                write_video(shown, outputs(), fps=frames.fps or 25.0, overwrite=True)
+            else:
+                for _ in outputs():
+                    pass
+        finally:
+            bar.close()
+        folder.manifest["outputs"] = writer.count
     return writer.count
 
 
 def _cmd_stabilize(args) -> int:
+    from .io import open_frames, open_masks
+    from .outputs import ClipFolder, check_new_file, check_placement
+
     if (args.composite is None) != (args.composite_out is None):
         raise ValueError("--composite BG and --composite-out FILE go together")
     if args.video and args.composite_out:
         raise ValueError("write either the mask video (--video) or the composite (--composite-out) in one run")
-    n = _stabilize_clip(args.frames, args.masks, Path(args.out), kind=args.kind, preset=args.preset,
-                        latency=args.latency, flow=args.flow, overwrite=args.overwrite, quiet=args.quiet,
-                        video=args.video, composite=args.composite, composite_out=args.composite_out)
+    inputs = [args.frames, args.masks]
+    check_placement(args.out, inputs)
+    for option, path in (("--video", args.video), ("--composite-out", args.composite_out)):
+        if path is not None:
+            check_placement(path, inputs, option=option)
+            check_new_file(path, overwrite=args.overwrite, option=option)
+    frames, masks = open_frames(args.frames), open_masks(args.masks)
+    manifest = _manifest(command="stabilize", kind=args.kind, preset=args.preset, latency=args.latency,
+                         flow=args.flow, bits=args.bits, inputs={"frames": frames, "masks": masks})
+    folder = ClipFolder(args.out, manifest, overwrite=args.overwrite)
+    n = _stabilize_clip(frames, masks, folder, kind=args.kind, preset=args.preset, latency=args.latency,
+                        flow=args.flow, bits=args.bits, quiet=args.quiet, video=args.video,
+                        composite=args.composite, composite_out=args.composite_out, overwrite=args.overwrite)
     if not args.quiet:
         print(f"wrote {n} masks to {args.out}")
     return 0
 
 
-def _load(path, kind=None):
-    from .io import open_masks
+def _eval_clips(args) -> list[tuple[str, Path, Path | None, Path | None]]:
+    """(name, predictions, ground truth, frames) of every clip ``tempcons eval`` was pointed at."""
+    from .io import ARRAY_SUFFIXES, IMAGE_SUFFIXES, VIDEO_SUFFIXES, find_sequences
 
-    src = open_masks(path)
-    return np.stack(list(src)), _kind_for(src, kind)
+    pred = Path(args.pred)
+    clip_like = pred.is_file() and pred.suffix.lower() in VIDEO_SUFFIXES + ARRAY_SUFFIXES
+    images = pred.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES for p in pred.iterdir() if p.is_file())
+    if args.gt is not None or clip_like or images or not pred.exists():
+        return [(pred.stem if pred.is_file() else pred.name, pred, args.gt, args.frames)]
+    clips = [(seq.name, seq.masks, seq.truth, seq.frames if args.frames else None)
+             for seq in find_sequences(pred, masks=args.masks) if seq.masks is not None and seq.truth is not None]
+    if not clips:
+        raise ValueError(f"{args.pred}: no sequence with both predictions (--masks {args.masks}) and ground truth")
+    return clips
 
 
 def _cmd_eval(args) -> int:
-    from .io import find_sequences, open_frames
-    from .metrics import aggregate, evaluate
+    from contextlib import ExitStack
 
-    clips = []
-    pred = Path(args.pred)
-    single = args.gt is not None or (pred.is_dir() and any(p.suffix.lower() == ".png" for p in pred.iterdir()))
-    if single:  # one clip, with or without ground truth
-        clips.append((pred.name, args.pred, args.gt, args.frames))
-    else:
-        for seq in find_sequences(args.pred, masks=args.masks):
-            if seq.masks is None or seq.truth is None:
-                continue
-            clips.append((seq.name, seq.masks, seq.truth, seq.frames if args.frames else None))
-        if not clips:
-            raise ValueError(f"{args.pred}: no sequence with both predictions (--masks) and ground truth")
+    from tqdm import tqdm
+
+    from .io import open_frames, open_masks
+    from .metrics import aggregate, evaluate
+    from .outputs import atomic_file, check_new_file, check_placement
+
+    clips = _eval_clips(args)
+    inputs = [args.pred] + [p for clip in clips for p in clip[1:]]
+    for option, path in (("--json", args.json), ("--csv", args.csv), ("--plot", args.plot)):
+        if path is not None:
+            check_placement(path, inputs, option=option)
+            if option != "--plot":
+                check_new_file(path, overwrite=args.overwrite, option=option)
+    if args.plot:
+        plots = [Path(args.plot) / f"{name}_flicker.png" for name, *_ in clips]
+        for path in plots:
+            check_new_file(path, overwrite=args.overwrite, option="--plot")
     results = []
-    for name, pred_path, gt_path, frames_path in clips:
-        pred, kind = _load(pred_path, args.kind)
-        gt = None if gt_path is None else _load(gt_path, kind)[0]
-        if gt is not None and pred.shape != gt.shape:
-            raise ValueError(f"{name}: predictions {pred.shape} and ground truth {gt.shape} differ in shape")
-        frames = np.stack(list(open_frames(frames_path))) if frames_path else None
-        results.append(evaluate(pred, gt=gt, frames=frames, kind=kind, metrics=args.metrics, name=name,
-                                protocols=dict(args.protocol or [])))
+    for name, pred_path, gt_path, frames_path in tqdm(clips, desc="clips", unit="clip",
+                                                      disable=True if args.quiet or len(clips) == 1 else None):
+        pred = open_masks(pred_path)
+        kind = _kind_for(pred, args.kind)
+        gt = None if gt_path is None else open_masks(gt_path)
+        frames = None if frames_path is None else open_frames(frames_path)
+        with _progress(len(pred), name, args.quiet) as bar:
+            results.append(evaluate(pred, gt=gt, frames=frames, kind=kind, metrics=args.metrics, name=name,
+                                    protocols=dict(args.protocol or []), progress=bar.update))
     table = aggregate(results)
     names = sorted({k for r in results for k in r.metrics})
-    if not args.quiet:
-        print("clip".ljust(24) + "".join(n.rjust(16) for n in names))
-        for r in results:
-            print(str(r.name)[:24].ljust(24) + "".join(f"{r.metrics[n].value:16.5f}" if n in r.metrics else " " * 16
-                                                     for n in names))
-        print("dataset".ljust(24) + "".join(f"{table[n]['value']:16.5f}" for n in names))
+    print("clip".ljust(24) + "".join(n.rjust(16) for n in names))
+    for r in results:
+        print(str(r.name)[:24].ljust(24) + "".join(f"{r.metrics[n].value:16.5f}" if n in r.metrics else " " * 16
+                                                 for n in names))
+    print("dataset".ljust(24) + "".join(f"{table[n]['value']:16.5f}" for n in names))
     if args.plot:
         _plot_timelines(results, Path(args.plot), overwrite=args.overwrite)
-    if args.json:
-        Path(args.json).write_text(json.dumps({"clips": [r.to_dict() for r in results], "dataset": table}, indent=1))
-    if args.csv:
-        with open(args.csv, "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["clip", *names])
-            for r in results:
-                w.writerow([r.name, *[r.metrics[n].value if n in r.metrics else "" for n in names]])
-            w.writerow(["dataset", *[table[n]["value"] for n in names]])
+    with ExitStack() as stack:
+        if args.json:
+            path = stack.enter_context(atomic_file(args.json, overwrite=args.overwrite, option="--json"))
+            path.write_text(json.dumps({"clips": [r.to_dict() for r in results], "dataset": table}, indent=1))
+        if args.csv:
+            path = stack.enter_context(atomic_file(args.csv, overwrite=args.overwrite, option="--csv"))
+            with open(path, "w", newline="") as f:
+                w = csv.writer(f)
+                w.writerow(["clip", *names])
+                for r in results:
+                    w.writerow([r.name, *[r.metrics[n].value if n in r.metrics else "" for n in names]])
+                w.writerow(["dataset", *[table[n]["value"] for n in names]])
     return 0
 
 
 def _plot_timelines(results, folder: Path, overwrite: bool) -> None:
     """One PNG per clip: every per-pair flicker series against the frame index."""
+    from .outputs import atomic_file
+
     try:
         import matplotlib
 
@@ -206,14 +303,10 @@ def _plot_timelines(results, folder: Path, overwrite: bool) -> None:
         import matplotlib.pyplot as plt
     except ImportError:
         raise ValueError("--plot needs matplotlib: pip install 'tempcons[plot]'") from None
-    folder.mkdir(parents=True, exist_ok=True)
     for r in results:
         series = {k: m for k, m in r.metrics.items() if m.per == "pair"}
         if not series:
             continue
-        path = folder / f"{r.name}_flicker.png"
-        if path.exists() and not overwrite:
-            raise FileExistsError(f"{path} exists; pass --overwrite to replace it")
         fig, axes = plt.subplots(len(series), 1, figsize=(8, 1.8 * len(series)), sharex=True, squeeze=False)
         for ax, (name, m) in zip(axes[:, 0], series.items()):
             ax.plot(np.arange(1, len(m.series) + 1), m.series, lw=1)
@@ -221,66 +314,114 @@ def _plot_timelines(results, folder: Path, overwrite: bool) -> None:
         axes[-1, 0].set_xlabel("frame (pair t-1, t)")
         fig.suptitle(f"{r.name}: flicker per frame")
         fig.tight_layout()
-        fig.savefig(path, dpi=100)
+        with atomic_file(folder / f"{r.name}_flicker.png", overwrite=overwrite, option="--plot") as path:
+            fig.savefig(path, dpi=100)
         plt.close(fig)
 
 
 def _cmd_batch(args) -> int:
     from tqdm import tqdm
 
-    from .io import find_sequences
+    from .io import find_sequences, open_frames, open_masks
+    from .outputs import ClipFolder, check_placement, read_manifest
 
     root_out = Path(args.out)
     todo = [s for s in find_sequences(args.root, masks=args.masks) if s.masks is not None]
     if not todo:
         raise ValueError(f"{args.root}: no sequence has a '{args.masks}' folder of masks to stabilize")
-    done = skipped = 0
-    for seq in tqdm(todo, desc="sequences", unit="seq", disable=args.quiet):
+    plan, skipped, refused = [], [], []
+    for seq in todo:  # every check before any work: a refusal must not come after hours of it
         out = root_out / seq.name
-        marker = out / ".tempcons-done"
-        if marker.exists() and not args.overwrite:
-            skipped += 1
-            continue
-        _stabilize_clip(seq.frames, seq.masks, out, kind=args.kind, preset=args.preset, latency=args.latency,
-                        flow=args.flow, overwrite=True, quiet=args.quiet)
-        marker.write_text("done\n")
-        done += 1
+        check_placement(out, [seq.frames, seq.masks, seq.truth])
+        frames, masks = open_frames(seq.frames), open_masks(seq.masks)
+        manifest = _manifest(command="batch", kind=args.kind, preset=args.preset, latency=args.latency,
+                             flow=args.flow, bits=args.bits, inputs={"frames": frames, "masks": masks})
+        differences = _differences(read_manifest(out), manifest) if out.exists() else []
+        if out.exists() and not differences and not args.overwrite:
+            skipped.append(seq.name)
+        elif out.exists() and any(out.iterdir()) and not args.overwrite:
+            refused.append(f"{seq.name} ({', '.join(differences)[:200]})")
+        else:
+            plan.append((seq, frames, masks, ClipFolder(out, manifest, overwrite=args.overwrite)))
+    if refused:
+        raise FileExistsError(f"{len(refused)} sequence(s) in {root_out} were made differently: "
+                              f"{'; '.join(refused[:3])}{' ...' if len(refused) > 3 else ''}; "
+                              "pass --overwrite to replace them or choose another -o")
+    for seq, frames, masks, folder in tqdm(plan, desc="sequences", unit="seq",
+                                           disable=True if args.quiet else None):
+        n = _stabilize_clip(frames, masks, folder, kind=args.kind, preset=args.preset, latency=args.latency,
+                            flow=args.flow, bits=args.bits, quiet=args.quiet)
+        if not args.quiet and not sys.stderr.isatty():  # logs get one line per sequence instead of bars
+            print(f"{seq.name}: {n} masks", flush=True)
     if not args.quiet:
-        print(f"stabilized {done} sequences, skipped {skipped} already done, into {root_out}")
+        print(f"stabilized {len(plan)} sequences, skipped {len(skipped)} already done, into {root_out}")
     return 0
 
 
+class SegmenterError(RuntimeError):
+    """The user's segmenter raised; the message names it and the frame."""
+
+
 def _segmenter(spec: str):
-    module, _, name = spec.partition(":")
-    if not module or not name:
-        raise ValueError(f"--segmenter must be 'module:function', got {spec!r}")
+    """``module:function`` (found in the current folder too) or ``path/to/file.py:function``."""
+    import importlib.util
+
+    source, _, name = spec.rpartition(":")
+    if not source or not name:
+        raise ValueError(f"--segmenter must be 'module:function' or 'path/to/file.py:function', got {spec!r}")
     try:
-        fn = getattr(importlib.import_module(module), name)
+        if source.endswith(".py") or "/" in source or "\\" in source:
+            path = Path(source)
+            if not path.is_file():
+                raise ValueError(f"--segmenter {spec}: no such file {path}")
+            loader = importlib.util.spec_from_file_location(path.stem, path)
+            module = importlib.util.module_from_spec(loader)
+            loader.loader.exec_module(module)
+        else:
+            # A console script does not put the current folder on sys.path, as `python -m` does.
+            if "" not in sys.path and str(Path.cwd()) not in sys.path:
+                sys.path.insert(0, str(Path.cwd()))
+            module = importlib.import_module(source)
+        fn = getattr(module, name)
     except (ImportError, AttributeError) as e:
         raise ValueError(f"--segmenter {spec}: {e}") from None
+    except Exception as e:  # the user's module failed while it was imported
+        raise SegmenterError(f"--segmenter {spec}: importing it raised {type(e).__name__}: {e}") from e
     if not callable(fn):
         raise ValueError(f"--segmenter {spec} is not callable")
-    return fn
+    count = 0
+
+    def call(frame):
+        nonlocal count
+        count += 1
+        try:
+            return fn(frame)
+        except Exception as e:
+            raise SegmenterError(f"--segmenter {spec} raised {type(e).__name__} on frame {count - 1}: {e}") from e
+
+    return call
 
 
 def _cmd_run(args) -> int:
     from .io import MaskWriter, open_frames
+    from .outputs import ClipFolder, check_placement
     from .wrap import stabilized
 
+    check_placement(args.out, [args.video])
     frames = open_frames(args.video)
     fn = _segmenter(args.segmenter)
-    out = Path(args.out)
-    if out.is_dir() and any(out.glob("*.png")) and not args.overwrite:
-        raise FileExistsError(f"{out} already holds PNG masks; pass --overwrite to replace them")
-    writer = MaskWriter(args.out, overwrite=args.overwrite)
-    bar = _progress(len(frames), Path(args.video).name, args.quiet)
+    manifest = _manifest(command="run", kind=args.kind, preset=args.preset, latency=args.latency, flow=args.flow,
+                         bits=args.bits, inputs={"frames": frames}, segmenter=args.segmenter)
+    mode, prepare = _written(None, args.kind, args.bits)
+    folder = ClipFolder(args.out, manifest, overwrite=args.overwrite)
     names = iter(frames.names)
-    try:
-        for _, mask in stabilized(frames, fn, latency=args.latency, kind=args.kind, preset=args.preset):
-            writer.write(next(names), mask)
+    with folder as partial, _progress(len(frames), Path(args.video).name, args.quiet) as bar:
+        writer = MaskWriter(partial, mode=mode)
+        for _, mask in stabilized(frames, fn, latency=args.latency, kind=args.kind, preset=args.preset,
+                                  flow=args.flow):
+            writer.write(next(names), prepare(mask))
             bar.update(1)
-    finally:
-        bar.close()
+        folder.manifest["outputs"] = writer.count
     if not args.quiet:
         print(f"wrote {writer.count} masks to {args.out}")
     return 0
@@ -292,7 +433,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--quiet", action="store_true", help="no progress bars or summaries")
+    common.add_argument("--quiet", action="store_true", help="no progress bars (eval still prints its table)")
     common.add_argument("--debug", action="store_true", help="show the Python traceback on errors")
 
     tuning = argparse.ArgumentParser(add_help=False)
@@ -301,7 +442,10 @@ def _parser() -> argparse.ArgumentParser:
     tuning.add_argument("--latency", type=_latency, default=2,
                         help="frames of delay, or 'offline' (whole clip in memory; default: %(default)s)")
     tuning.add_argument("--flow", default="dis", choices=("dis", "farneback"))
-    tuning.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    tuning.add_argument("--bits", type=int, choices=(8, 16),
+                        help="PNG depth of soft masks and mattes (default: the input's; 8 for float results)")
+    tuning.add_argument("--overwrite", action="store_true",
+                        help="replace an earlier tempcons result (never an input, never a folder of other files)")
 
     demo = sub.add_parser("demo", parents=[common],
                           help="stabilize a built-in synthetic clip and print flicker before/after")
@@ -335,7 +479,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", help="write per-clip series and the dataset table as JSON")
     ev.add_argument("--csv", help="write the per-clip values as CSV")
     ev.add_argument("--plot", metavar="DIR", help="write flicker-timeline plots (needs matplotlib: tempcons[plot])")
-    ev.add_argument("--overwrite", action="store_true", help="replace existing plots")
+    ev.add_argument("--overwrite", action="store_true", help="replace existing reports and plots")
 
     ba = sub.add_parser("batch", parents=[common, tuning],
                         help="stabilize every sequence of a dataset layout; resumable")
@@ -351,24 +495,46 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM cleans up as Ctrl-C does: no half-written result stays
+
+
+def _message(error: BaseException) -> str:
+    """One line that names what failed; the exception's own words where they already do."""
+    if isinstance(error, ModuleNotFoundError):
+        return f"the optional module {error.name!r} is not installed: pip install {error.name}"
+    if isinstance(error, (ValueError, TypeError, OSError, RuntimeError)) and str(error):
+        return str(error).replace("\n", " ")
+    return f"{type(error).__name__}: {error}".replace("\n", " ")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        from .demo import run_demo
-
-        if args.frames < 3:
-            parser.error("--frames must be at least 3")
-        run_demo(None if args.no_image else args.out, n_frames=args.frames, seed=args.seed)
-        return 0
-    handler = {"stabilize": _cmd_stabilize, "eval": _cmd_eval, "batch": _cmd_batch, "run": _cmd_run}[args.command]
+    if args.command == "demo" and args.frames < 3:
+        parser.error("--frames must be at least 3")
+    signal.signal(signal.SIGTERM, _interrupt)
+    handler = {"demo": _cmd_demo, "stabilize": _cmd_stabilize, "eval": _cmd_eval, "batch": _cmd_batch,
+               "run": _cmd_run}[args.command]
     try:
         return handler(args)
-    except (ValueError, TypeError, OSError) as e:
+    except KeyboardInterrupt:
         if args.debug:
             raise
-        print(f"tempcons {args.command}: error: {e}", file=sys.stderr)
+        print(f"tempcons {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:
+        if args.debug:
+            raise
+        print(f"tempcons {args.command}: error: {_message(e)} (--debug shows the traceback)", file=sys.stderr)
         return 1
+
+
+def _cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    run_demo(None if args.no_image else args.out, n_frames=args.frames, seed=args.seed)
+    return 0
 
 
 if __name__ == "__main__":

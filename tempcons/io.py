@@ -25,7 +25,7 @@ from typing import Iterator
 
 import cv2
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 __all__ = ["FrameSource", "MaskSource", "MaskWriter", "open_frames", "open_masks", "write_video",
            "find_sequences", "Sequence", "IMAGE_SUFFIXES", "VIDEO_SUFFIXES"]
@@ -107,10 +107,14 @@ class FrameSource(_Source):
 
     @staticmethod
     def _read_image(path: Path) -> np.ndarray:
-        img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if img is None:
-            raise ValueError(f"{path}: unreadable image")
-        return np.ascontiguousarray(img[..., ::-1])
+        # Pillow, not cv2.imread: OpenCV decodes a truncated JPEG or PNG into a partly grey
+        # frame with only a warning, and the damage would pass as data.
+        try:
+            with Image.open(path) as im:
+                im = ImageOps.exif_transpose(im)  # as cameras and cv2.imread orient them
+                return np.asarray(im.convert("RGB"))
+        except (OSError, SyntaxError, ValueError) as e:
+            raise ValueError(f"{path}: unreadable image ({e})") from None
 
     def __iter__(self) -> Iterator[np.ndarray]:
         if self._files is not None:
@@ -124,14 +128,19 @@ class FrameSource(_Source):
                 yield np.ascontiguousarray(frame)
         else:
             cap = cv2.VideoCapture(str(self.path))
+            count = 0
             try:
                 while True:
                     ok, img = cap.read()
                     if not ok:
                         break
+                    count += 1
                     yield np.ascontiguousarray(img[..., ::-1])
             finally:
                 cap.release()
+            if count < len(self.names):
+                raise ValueError(f"{self.path}: decoding stopped after {count} frames, but the file says it holds "
+                                 f"{len(self.names)} (a truncated or damaged video)")
 
 
 class MaskSource(_Source):
@@ -176,7 +185,11 @@ class MaskSource(_Source):
                 if im.mode == "P":
                     return np.asarray(im), "P", im.getpalette()
                 if im.mode in ("I;16", "I;16B", "I"):
-                    return np.asarray(im).astype(np.uint16), "I;16", None
+                    values = np.asarray(im)
+                    if values.min(initial=0) < 0 or values.max(initial=0) > 65535:
+                        raise ValueError(f"{path}: {im.mode} values {values.min()}..{values.max()} do not fit "
+                                         "16 bits; tempcons reads 8-bit, 16-bit and palette PNGs")
+                    return values.astype(np.uint16), "I;16", None
                 if im.mode in ("L", "1"):
                     return np.asarray(im.convert("L")), "L", None
                 if im.mode in ("RGB", "RGBA", "LA"):
@@ -189,9 +202,14 @@ class MaskSource(_Source):
     def __iter__(self) -> Iterator[np.ndarray]:
         if self._files is not None:
             for p in self._files:
-                mask, mode, _ = self._read_png(p)
+                mask, mode, palette = self._read_png(p)
                 if mask.shape[:2] != self.size or mode != self.mode:
                     raise ValueError(f"{p}: {mode} {mask.shape} differs from the first mask's {self.mode} {self.size}")
+                common = min(len(palette or ()), len(self.palette or ()))  # PLTE may be trimmed to the colours used
+                if (palette or [])[:common] != (self.palette or [])[:common]:
+                    # The same index would mean another object or colour here than in the first mask.
+                    raise ValueError(f"{p}: its palette differs from the first mask's ({self._files[0].name}); "
+                                     "one clip's palette PNGs must share one palette")
                 yield mask
         elif self._array is not None:
             for mask in self._array:
@@ -224,24 +242,78 @@ def open_masks(path: str | Path) -> MaskSource:
     return MaskSource(path)
 
 
+_DEPTH = {"L": 255, "I;16": 65535, "P": 255}
+
+
+def _stored(mask: np.ndarray, mode: str, where) -> np.ndarray:
+    """The integers that store ``mask`` in ``mode``, or an error that says why they cannot hold it exactly."""
+    top = _DEPTH[mode]
+    if mask.dtype == np.bool_:
+        if mode == "P":
+            return mask.astype(np.uint8)  # indices 0 and 1
+        return mask.astype(np.uint16 if mode == "I;16" else np.uint8) * top
+    if mask.dtype.kind == "f":
+        if mode == "P":
+            raise ValueError(f"{where}: palette PNGs hold integer ids, got {mask.dtype} values")
+        finite = np.isfinite(mask)
+        if not finite.all() or mask.min(initial=0) < 0 or mask.max(initial=0) > 1:
+            bad = mask[~finite | (mask < 0) | (mask > 1)]
+            raise ValueError(f"{where}: a {mask.dtype} mask is stored as values in [0, 1], got {bad[0]!r} "
+                             f"(range {np.nanmin(mask)!r}..{np.nanmax(mask)!r}); clip or rescale it first")
+        return np.round(mask.astype(np.float64) * top).astype(np.uint16 if top > 255 else np.uint8)
+    if mask.dtype.kind not in "ui":
+        raise TypeError(f"{where}: masks are bool, integer or float arrays, got dtype {mask.dtype}")
+    low, high = int(mask.min(initial=0)), int(mask.max(initial=0))
+    if low < 0 or high > top:
+        what = "a palette PNG" if mode == "P" else f"a {'16' if top > 255 else '8'}-bit image"
+        fix = "write 16-bit PNGs (mode='I;16')" if top == 255 else "store them as an .npy array"
+        raise ValueError(f"{where}: values {low}..{high} do not fit {what} (0..{top}); {fix}")
+    return mask.astype(np.uint16 if top > 255 else np.uint8)
+
+
 class MaskWriter:
-    """Write masks as a PNG sequence in a given form, one file per frame.
+    """Write masks as a PNG sequence, one file per frame, in a form that reads back as written.
+
+    What is stored, by the mask's dtype:
+
+    - **float** (soft masks, mattes, probabilities of one class): values in [0, 1], scaled to the
+      PNG's depth and rounded: 8-bit grey (``mode="L"``, the default) or 16-bit grey
+      (``mode="I;16"``). They read back within half a quantisation step (1/510 or 1/131070).
+      NaN or values outside [0, 1] are refused.
+    - **bool**: 0 / 255 in 8-bit grey (0 / 65535 in 16-bit).
+    - **integers** (0/255 masks, labels, instance ids): stored exactly, never scaled; a value
+      the chosen form cannot hold (negative, above 255 for "L" and "P", above 65535) is refused.
 
     Parameters
     ----------
     folder : path
         Created if missing.
     mode : {"L", "I;16", "P"} or None
-        Storage: 8-bit grey, 16-bit grey, palette indices (needs ``palette``). None picks from
-        the dtype: bool / uint8 -> "L", uint16 and wider ints -> "I;16".
+        8-bit grey, 16-bit grey, or palette indices (needs ``palette``; integers only). None
+        picks from the dtype: bool, uint8 and float -> "L"; other integers -> "I;16".
     palette : list of int, optional
         768 values for palette PNGs (as read by :class:`MaskSource`).
     overwrite : bool
         Replace existing files; otherwise an existing file raises ``FileExistsError``.
+
+    Raises
+    ------
+    ValueError
+        Unknown mode, or "P" without a palette.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> path = MaskWriter(d).write("0", np.full((4, 4), 0.7, np.float32))
+    >>> int(next(iter(open_masks(d)))[0, 0])     # 0.7 * 255 = 178.5, rounded half to even
+    178
     """
 
-    def __init__(self, folder: str | Path, mode: str | None = None, palette: list | None = None,
+    def __init__(self, folder: str | Path, *, mode: str | None = None, palette: list | None = None,
                  overwrite: bool = False) -> None:
+        if mode not in (None, *_DEPTH):
+            raise ValueError(f"mode must be 'L', 'I;16', 'P' or None, got {mode!r}")
         if mode == "P" and palette is None:
             raise ValueError("palette PNGs need the palette (palette=)")
         self.folder = Path(folder)
@@ -250,27 +322,29 @@ class MaskWriter:
         self.count = 0
 
     def write(self, name: str, mask: np.ndarray) -> Path:
+        """Write ``mask`` (H, W) as ``<folder>/<name>.png``; returns the path.
+
+        Raises
+        ------
+        FileExistsError
+            The file exists and ``overwrite`` is False.
+        ValueError, TypeError
+            A mask this form cannot hold exactly (see the class docstring); nothing is written.
+        """
         path = self.folder / f"{name}.png"
         if path.exists() and not self.overwrite:
             raise FileExistsError(f"{path} exists; pass overwrite to replace it")
         mask = np.asarray(mask)
-        mode = self.mode or ("L" if mask.dtype in (np.bool_, np.uint8) else "I;16")
-        if mask.dtype == np.bool_:
-            mask = mask.astype(np.uint8) * 255
+        if mask.ndim != 2:
+            raise ValueError(f"{path}: a mask is (H, W), got shape {mask.shape}")
+        mode = self.mode or ("L" if mask.dtype in (np.bool_, np.uint8) or mask.dtype.kind == "f" else "I;16")
+        stored = _stored(mask, mode, path)
         if mode == "P":
-            if mask.max(initial=0) > 255 or mask.min(initial=0) < 0:
-                raise ValueError(f"{path}: ids outside 0..255 do not fit a palette PNG")
-            im = Image.fromarray(mask.astype(np.uint8), mode="P")
+            im = Image.fromarray(stored, mode="P")
             im.putpalette(self.palette)
             im.save(path)
-        elif mode == "I;16":
-            if mask.min(initial=0) < 0 or mask.max(initial=0) > 65535:
-                raise ValueError(f"{path}: values outside 0..65535 do not fit a 16-bit PNG")
-            cv2.imwrite(str(path), mask.astype(np.uint16))
-        else:
-            if mask.dtype.kind == "f":
-                mask = np.clip(np.round(mask * 255), 0, 255)
-            cv2.imwrite(str(path), mask.astype(np.uint8))
+        elif not cv2.imwrite(str(path), stored):
+            raise ValueError(f"{path}: OpenCV could not write this file")
         self.count += 1
         return path
 
@@ -298,11 +372,13 @@ def write_video(path: str | Path, images, fps: float = 25.0, overwrite: bool = F
     try:
         for img in images:
             img = np.asarray(img)
-            if img.dtype == np.bool_:
-                img = img.astype(np.uint8) * 255
-            elif img.dtype.kind == "f":
-                img = np.clip(np.round(img * 255), 0, 255).astype(np.uint8)
-            img = cv2.cvtColor(img.astype(np.uint8), cv2.COLOR_GRAY2BGR) if img.ndim == 2 else img[..., ::-1]
+            if img.ndim == 2:
+                img = cv2.cvtColor(_stored(img, "L", f"{path} frame {count}"), cv2.COLOR_GRAY2BGR)
+            elif img.ndim == 3 and img.shape[2] == 3 and img.dtype == np.uint8:
+                img = img[..., ::-1]
+            else:
+                raise ValueError(f"{path}: frame {count} must be (H, W, 3) uint8 RGB or an (H, W) mask, "
+                                 f"got {img.dtype} {img.shape}")
             if writer is None:
                 size = (img.shape[1], img.shape[0])
                 writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codecs[path.suffix.lower()]), fps, size)
