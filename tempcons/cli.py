@@ -100,9 +100,7 @@ def _manifest(*, command: str, kind, preset: str, latency, flow: str, bits, inpu
                        for role, src in inputs.items()}, **extra}
 
 
-def _differences(old: dict | None, new: dict) -> list[str]:
-    if old is None:
-        return ["no manifest"]
+def _differences(old: dict, new: dict) -> list[str]:
     return [f"{key} {old.get(key)!r} -> {new[key]!r}" for key in new if key != "outputs" and old.get(key) != new[key]]
 
 
@@ -255,9 +253,9 @@ def _cmd_eval(args) -> int:
             if option != "--plot":
                 check_new_file(path, overwrite=args.overwrite, option=option)
     if args.plot:
-        plots = [Path(args.plot) / f"{name}_flicker.png" for name, *_ in clips]
-        for path in plots:
-            check_new_file(path, overwrite=args.overwrite, option="--plot")
+        _pyplot()  # before the work: a missing matplotlib should not cost the evaluation
+        for name, *_ in clips:
+            check_new_file(Path(args.plot) / f"{name}_flicker.png", overwrite=args.overwrite, option="--plot")
     results = []
     for name, pred_path, gt_path, frames_path in tqdm(clips, desc="clips", unit="clip",
                                                       disable=True if args.quiet or len(clips) == 1 else None):
@@ -292,10 +290,7 @@ def _cmd_eval(args) -> int:
     return 0
 
 
-def _plot_timelines(results, folder: Path, overwrite: bool) -> None:
-    """One PNG per clip: every per-pair flicker series against the frame index."""
-    from .outputs import atomic_file
-
+def _pyplot():
     try:
         import matplotlib
 
@@ -303,6 +298,14 @@ def _plot_timelines(results, folder: Path, overwrite: bool) -> None:
         import matplotlib.pyplot as plt
     except ImportError:
         raise ValueError("--plot needs matplotlib: pip install 'tempcons[plot]'") from None
+    return plt
+
+
+def _plot_timelines(results, folder: Path, overwrite: bool) -> None:
+    """One PNG per clip: every per-pair flicker series against the frame index."""
+    from .outputs import atomic_file
+
+    plt = _pyplot()
     for r in results:
         series = {k: m for k, m in r.metrics.items() if m.per == "pair"}
         if not series:
@@ -323,7 +326,7 @@ def _cmd_batch(args) -> int:
     from tqdm import tqdm
 
     from .io import find_sequences, open_frames, open_masks
-    from .outputs import ClipFolder, check_placement, read_manifest
+    from .outputs import ClipFolder, check_placement
 
     root_out = Path(args.out)
     todo = [s for s in find_sequences(args.root, masks=args.masks) if s.masks is not None]
@@ -336,13 +339,15 @@ def _cmd_batch(args) -> int:
         frames, masks = open_frames(seq.frames), open_masks(seq.masks)
         manifest = _manifest(command="batch", kind=args.kind, preset=args.preset, latency=args.latency,
                              flow=args.flow, bits=args.bits, inputs={"frames": frames, "masks": masks})
-        differences = _differences(read_manifest(out), manifest) if out.exists() else []
-        if out.exists() and not differences and not args.overwrite:
-            skipped.append(seq.name)
-        elif out.exists() and any(out.iterdir()) and not args.overwrite:
+        # Refuses a folder of files tempcons did not write, --overwrite or not.
+        folder = ClipFolder(out, manifest, overwrite=True)
+        differences = None if folder.previous is None else _differences(folder.previous, manifest)
+        if differences is None or args.overwrite:
+            plan.append((seq, frames, masks, folder))
+        elif differences:
             refused.append(f"{seq.name} ({', '.join(differences)[:200]})")
         else:
-            plan.append((seq, frames, masks, ClipFolder(out, manifest, overwrite=args.overwrite)))
+            skipped.append(seq.name)
     if refused:
         raise FileExistsError(f"{len(refused)} sequence(s) in {root_out} were made differently: "
                               f"{'; '.join(refused[:3])}{' ...' if len(refused) > 3 else ''}; "

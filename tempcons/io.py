@@ -11,6 +11,10 @@ frame at a time, so a long video never sits in memory whole.
 - Writing: :class:`MaskWriter` writes a PNG sequence in the same form as the input (palette and
   bit depth kept) and never replaces a file unless ``overwrite=True``; :func:`write_video`
   writes frames or masks to a video file.
+- Damage is an error that names the file: a folder's files are identified when it is opened (a
+  file that is no image, or a mask of another size or form, fails before any work starts); a
+  file that decodes only partly fails when it is reached. FFmpeg's own log lines are silenced
+  (``OPENCV_FFMPEG_LOGLEVEL``, unless already set): they would only repeat these errors.
 - Dataset layouts recognised by :func:`find_sequences`: DAVIS (``JPEGImages/480p/<seq>``,
   ``Annotations/480p/<seq>``, results in ``<method>/480p/<seq>``), RVM VideoMatte (``<clip>/com``, ``<clip>/pha``), VSPW
   (``data/<video>/origin``, ``data/<video>/mask``), and plain ``<seq>/frames`` + ``<seq>/masks``
@@ -19,6 +23,8 @@ frame at a time, so a long video never sits in memory whole.
 
 from __future__ import annotations
 
+import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -42,13 +48,41 @@ def _images(folder: Path) -> list[Path]:
     return files
 
 
+# What a PIL decoder raises on a damaged file (SyntaxError: "broken PNG file").
+_DAMAGED = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
+
+
+def _identify(path: Path) -> tuple[str, tuple[int, int]]:
+    """The PIL mode and (H, W) of an image file from its header, without decoding it."""
+    try:
+        with Image.open(path) as im:
+            return im.mode, im.size[::-1]
+    except _DAMAGED as e:
+        raise ValueError(f"{path}: unreadable image ({e})") from None
+
+
 def _array(path: Path) -> np.ndarray:
-    if path.suffix.lower() == ".npy":
-        return np.load(path, mmap_mode="r")
-    with np.load(path) as z:
-        if len(z.files) != 1:
-            raise ValueError(f"{path}: an .npz must hold exactly one array, found {z.files}")
-        return z[z.files[0]]
+    found = None
+    try:
+        if path.suffix.lower() == ".npy":
+            array = np.load(path, mmap_mode="r")
+        else:
+            with np.load(path) as z:
+                found = z.files
+                array = z[found[0]] if len(found) == 1 else None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise ValueError(f"{path}: unreadable {path.suffix.lower()} array ({e})") from None
+    if found is not None and len(found) != 1:
+        raise ValueError(f"{path}: an .npz must hold exactly one array, found {found}")
+    if array.ndim == 0 or 0 in array.shape:
+        raise ValueError(f"{path}: the array is empty (shape {array.shape}); nothing to read")
+    return array
+
+
+def _quiet_ffmpeg() -> None:
+    # Read by OpenCV when it first loads FFmpeg: -8 is AV_LOG_QUIET. Without it a damaged video
+    # prints FFmpeg lines ("[mjpeg @ 0x...] overread 8") beside the error that names the file.
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 
 def _exists(path: str | Path) -> Path:
@@ -79,6 +113,8 @@ class FrameSource(_Source):
         self._files = None
         if path.is_dir():
             self._files = _images(path)
+            for p in self._files[1:]:
+                _identify(p)  # a file that is no image is named now, not after hours of work
             first = self._read_image(self._files[0])
             self.names = [p.stem for p in self._files]
         elif path.suffix.lower() in ARRAY_SUFFIXES:
@@ -89,6 +125,7 @@ class FrameSource(_Source):
             first = self._array[0]
             self.names = [f"{t:05d}" for t in range(len(self._array))]
         elif path.suffix.lower() in VIDEO_SUFFIXES:
+            _quiet_ffmpeg()
             cap = cv2.VideoCapture(str(path))
             if not cap.isOpened():
                 raise ValueError(f"{path}: OpenCV cannot open this video")
@@ -113,7 +150,7 @@ class FrameSource(_Source):
             with Image.open(path) as im:
                 im = ImageOps.exif_transpose(im)  # as cameras and cv2.imread orient them
                 return np.asarray(im.convert("RGB"))
-        except (OSError, SyntaxError, ValueError) as e:
+        except _DAMAGED as e:
             raise ValueError(f"{path}: unreadable image ({e})") from None
 
     def __iter__(self) -> Iterator[np.ndarray]:
@@ -163,10 +200,16 @@ class MaskSource(_Source):
             self._files = [p for p in _images(path) if p.suffix.lower() == ".png"] or _images(path)
             first, self.mode, self.palette = self._read_png(self._files[0])
             self.names = [p.stem for p in self._files]
+            for p in self._files[1:]:  # headers only: damage and mixed sizes named before any work
+                mode, size = _identify(p)
+                if size != first.shape[:2] or _MASK_MODES.get(mode) != self.mode:
+                    raise ValueError(f"{p}: {_MASK_MODES.get(mode, mode)} {size} differs from the first mask's "
+                                     f"{self.mode} {first.shape[:2]} ({self._files[0].name})")
         elif path.suffix.lower() in ARRAY_SUFFIXES:
             self._array = _array(path)
-            if self._array.ndim not in (3, 4):
-                raise ValueError(f"{path}: masks must be a (T, H, W) or (T, H, W, C) array, got {self._array.shape}")
+            if self._array.ndim not in (3, 4) or self._array.dtype.kind not in "buif":
+                raise ValueError(f"{path}: masks must be a (T, H, W) or (T, H, W, C) array of bool, integers or "
+                                 f"floats, got {self._array.dtype} {self._array.shape}")
             first, self.mode = self._array[0], "array"
             self.names = [f"{t:05d}" for t in range(len(self._array))]
         elif path.suffix.lower() in VIDEO_SUFFIXES:
@@ -182,22 +225,27 @@ class MaskSource(_Source):
         try:
             with Image.open(path) as im:
                 im.load()
-                if im.mode == "P":
-                    return np.asarray(im), "P", im.getpalette()
-                if im.mode in ("I;16", "I;16B", "I"):
-                    values = np.asarray(im)
-                    if values.min(initial=0) < 0 or values.max(initial=0) > 65535:
-                        raise ValueError(f"{path}: {im.mode} values {values.min()}..{values.max()} do not fit "
-                                         "16 bits; tempcons reads 8-bit, 16-bit and palette PNGs")
-                    return values.astype(np.uint16), "I;16", None
-                if im.mode in ("L", "1"):
-                    return np.asarray(im.convert("L")), "L", None
-                if im.mode in ("RGB", "RGBA", "LA"):
+                mode = _MASK_MODES.get(im.mode)
+                if mode == "P":
+                    values, palette = np.asarray(im), im.getpalette()
+                elif mode == "I;16":
+                    values, palette = np.asarray(im), None
+                elif mode == "L":
                     # Colour masks: the grey value (as a segmenter writing RGB PNGs means it).
-                    return np.asarray(im.convert("L")), "L", None
-                raise ValueError(f"{path}: unsupported PNG mode {im.mode!r}")
-        except OSError as e:
+                    values, palette = np.asarray(im.convert("L")), None
+                else:
+                    values = palette = None
+        except _DAMAGED as e:
             raise ValueError(f"{path}: unreadable image ({e})") from None
+        if mode is None:
+            raise ValueError(f"{path}: unsupported PNG mode {im.mode!r}; tempcons reads 8-bit, 16-bit and "
+                             "palette PNGs")
+        if mode == "I;16":
+            if values.min(initial=0) < 0 or values.max(initial=0) > 65535:
+                raise ValueError(f"{path}: {im.mode} values {values.min()}..{values.max()} do not fit "
+                                 "16 bits; tempcons reads 8-bit, 16-bit and palette PNGs")
+            values = values.astype(np.uint16)
+        return values, mode, palette
 
     def __iter__(self) -> Iterator[np.ndarray]:
         if self._files is not None:
@@ -217,6 +265,11 @@ class MaskSource(_Source):
         else:
             for frame in self._frames:
                 yield cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+
+
+# How MaskSource stores each PIL mode: palette indices, 16-bit grey, or 8-bit grey (colour -> grey).
+_MASK_MODES = {"P": "P", "I;16": "I;16", "I;16B": "I;16", "I": "I;16",
+               "L": "L", "1": "L", "RGB": "L", "RGBA": "L", "LA": "L"}
 
 
 def open_frames(path: str | Path) -> FrameSource:
@@ -258,8 +311,10 @@ def _stored(mask: np.ndarray, mode: str, where) -> np.ndarray:
         finite = np.isfinite(mask)
         if not finite.all() or mask.min(initial=0) < 0 or mask.max(initial=0) > 1:
             bad = mask[~finite | (mask < 0) | (mask > 1)]
+            seen = mask[finite]
+            span = f"finite values {seen.min()!r}..{seen.max()!r}" if seen.size else "no finite value"
             raise ValueError(f"{where}: a {mask.dtype} mask is stored as values in [0, 1], got {bad[0]!r} "
-                             f"(range {np.nanmin(mask)!r}..{np.nanmax(mask)!r}); clip or rescale it first")
+                             f"({bad.size} such, {span}); clip or rescale it first")
         return np.round(mask.astype(np.float64) * top).astype(np.uint16 if top > 255 else np.uint8)
     if mask.dtype.kind not in "ui":
         raise TypeError(f"{where}: masks are bool, integer or float arrays, got dtype {mask.dtype}")

@@ -151,6 +151,11 @@ class ClipFolder:
         How the result is made (version, settings, inputs); written as :data:`MANIFEST`.
     overwrite : bool
 
+    Attributes
+    ----------
+    previous : dict or None
+        The manifest of the earlier result in ``path``, if there is one.
+
     Raises
     ------
     FileExistsError
@@ -163,11 +168,13 @@ class ClipFolder:
         self.path = Path(path)
         self.manifest = manifest
         _recover(self.path)
+        self.previous = None  # the manifest of the earlier result there
         if self.path.exists():
             if not self.path.is_dir():
                 raise ValueError(f"{self.path} is a file; the output must be a folder")
             if any(self.path.iterdir()):
-                if read_manifest(self.path) is None:
+                self.previous = read_manifest(self.path)
+                if self.previous is None:
                     raise ValueError(f"{self.path} holds files tempcons did not write; choose a new or empty "
                                      "folder (nothing there is replaced, even with --overwrite)")
                 if not overwrite:
