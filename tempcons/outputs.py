@@ -24,7 +24,7 @@ from typing import Iterable, Iterator
 
 __all__ = ["MANIFEST", "check_placement", "check_new_file", "ClipFolder", "atomic_file", "read_manifest"]
 
-MANIFEST = "tempcons-manifest.json"
+MANIFEST = ".tempcons-manifest.json"  # hidden: a folder of masks lists as masks
 # Hidden siblings: ".<name>.tempcons-partial" while a result is written, ".<name>.tempcons-old"
 # while a complete one is swapped for the previous one.
 _PARTIAL, _OLD = ".tempcons-partial", ".tempcons-old"

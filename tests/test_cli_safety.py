@@ -16,6 +16,7 @@ from PIL import Image
 
 import tempcons as tc
 from tempcons.io import MaskWriter, open_masks
+from tempcons.outputs import MANIFEST
 
 PALETTE = [0, 0, 0, 200, 0, 0] + [0] * 762
 
@@ -145,7 +146,7 @@ def test_batch_resumes_only_results_made_the_same_way(tmp_path):
     first = _tempcons("batch", root, "--masks", "method", "-o", out, "--quiet")
     assert first.returncode == 0, first.stderr
     made = _snapshot(out)
-    assert json.loads((out / "bear" / "tempcons-manifest.json").read_text())["latency"] == 2
+    assert json.loads((out / "bear" / MANIFEST).read_text())["latency"] == 2
     same = _tempcons("batch", root, "--masks", "method", "-o", out)
     assert same.returncode == 0 and "skipped 2" in same.stdout and _snapshot(out) == made
     for change in (["--latency", "offline"], ["--preset", "realtime"], ["--kind", "soft"]):
@@ -154,7 +155,7 @@ def test_batch_resumes_only_results_made_the_same_way(tmp_path):
         assert _snapshot(out) == made
     redo = _tempcons("batch", root, "--masks", "method", "-o", out, "--quiet", "--latency", "offline", "--overwrite")
     assert redo.returncode == 0, redo.stderr
-    assert json.loads((out / "dog" / "tempcons-manifest.json").read_text())["latency"] == "offline"
+    assert json.loads((out / "dog" / MANIFEST).read_text())["latency"] == "offline"
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
 
