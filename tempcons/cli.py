@@ -54,14 +54,21 @@ def _protocol(text: str) -> tuple[str, str]:
 
 
 def _kind_for(masks, kind: str | None) -> str | None:
-    """Palette and 16-bit PNGs hold ids: labels unless told otherwise."""
+    """Palette and 16-bit PNGs hold ids (labels) unless told otherwise, or unless tempcons wrote
+    them as 16-bit soft masks or mattes (its manifest says so)."""
     if kind is None and masks.mode in ("P", "I;16"):
+        from .outputs import read_manifest
+
+        made = read_manifest(masks.path) if masks.mode == "I;16" and masks.path.is_dir() else None
+        if made is not None and made.get("values") == "unit":
+            return made["kind"] if made["kind"] in ("soft", "alpha") else "soft"
         return "labels"
     return kind
 
 
 def _written(stored: str | None, kind: str | None, bits: int | None):
-    """How results are stored: the writer's PNG mode and a function that prepares each result.
+    """How results are stored: the writer's PNG mode, a function that prepares each result, and
+    what the stored values are ("ids" or "unit": values in [0, 1] times the PNG's depth).
 
     Ids (palette, 16-bit, integer labels) are stored exactly; soft masks and mattes keep the
     input's depth unless ``--bits`` asks for another, in which case they are rescaled through
@@ -75,7 +82,7 @@ def _written(stored: str | None, kind: str | None, bits: int | None):
         raise ValueError("--kind probs: (T, H, W, C) class probabilities have no PNG form; stabilize them "
                          "with tempcons.stabilize(..., kind='probs') in Python")
     if bits is None:
-        return (stored if stored in ("L", "I;16", "P") else None), lambda res: res
+        return (stored if stored in ("L", "I;16", "P") else None), lambda res: res, "ids" if ids else "unit"
     top = {np.dtype(np.uint8): 255, np.dtype(np.uint16): 65535}
 
     def unit(res: np.ndarray) -> np.ndarray:
@@ -86,7 +93,7 @@ def _written(stored: str | None, kind: str | None, bits: int | None):
                              "pass --kind soft or --kind alpha, or leave --bits out")
         return res.astype(np.float32) / top[res.dtype]
 
-    return ("I;16" if bits == 16 else "L"), unit
+    return ("I;16" if bits == 16 else "L"), unit, "unit"
 
 
 def _manifest(*, command: str, kind, preset: str, latency, flow: str, bits, inputs: dict, **extra) -> dict:
@@ -119,7 +126,7 @@ def _stabilize_clip(frames, masks, folder, *, kind, preset, latency, flow, bits,
     if len(frames) != len(masks) and frames.path.is_dir() and masks.path.is_dir():
         raise ValueError(f"{frames.path} has {len(frames)} frames but {masks.path} has {len(masks)} masks")
     kind = _kind_for(masks, kind)
-    mode, prepare = _written(masks.mode, kind, bits)
+    mode, prepare, folder.manifest["values"] = _written(masks.mode, kind, bits)
     try:
         background = None if composite is None else parse_background(composite, frames.size)
     except ValueError as e:
@@ -417,7 +424,7 @@ def _cmd_run(args) -> int:
     fn = _segmenter(args.segmenter)
     manifest = _manifest(command="run", kind=args.kind, preset=args.preset, latency=args.latency, flow=args.flow,
                          bits=args.bits, inputs={"frames": frames}, segmenter=args.segmenter)
-    mode, prepare = _written(None, args.kind, args.bits)
+    mode, prepare, manifest["values"] = _written(None, args.kind, args.bits)
     folder = ClipFolder(args.out, manifest, overwrite=args.overwrite)
     names = iter(frames.names)
     with folder as partial, _progress(len(frames), Path(args.video).name, args.quiet) as bar:

@@ -94,6 +94,10 @@ def test_stabilize_float_npy_masks_writes_soft_pngs_not_zeros(clip_dir, tmp_path
         assert open_masks(out).mode == ("I;16" if bits else "L")
         expected = tc.stabilize(clip.frames, clip.masks.astype(np.float32), latency=2)
         assert np.abs(written - expected).max() <= 0.5 / top + 1e-6
+    # read back as soft masks, not as label maps: the manifest says what the 16-bit values are
+    res = _tempcons("eval", tmp_path / "out16", "--json", tmp_path / "r.json", "--quiet")
+    assert res.returncode == 0, res.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["clips"][0]["kind"] == "soft"
 
 
 def test_run_with_a_probability_segmenter_writes_soft_pngs(tmp_path):
@@ -179,6 +183,17 @@ def test_eval_reports_never_overwrite_without_asking(clip_dir, tmp_path):
     ok = _tempcons("eval", clip_dir / "masks", "--gt", clip_dir / "gt", "--json", report, "--overwrite", "--quiet")
     assert ok.returncode == 0, ok.stderr
     assert json.loads(report.read_text())["clips"][0]["metrics"]["J"]["value"] > 0.5
+
+
+def test_stabilize_never_writes_into_or_around_its_input(clip_dir):
+    before = _snapshot(clip_dir)
+    for out in (clip_dir / "masks", clip_dir / "masks" / "stable", clip_dir.parent):
+        res = _tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", out, "--overwrite", "--quiet")
+        _one_line_error(res, "-o", "input", "somewhere else")
+    res = _tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", clip_dir.parent / "o", "--quiet",
+                    "--video", clip_dir / "frames" / "v.avi", "--overwrite")
+    _one_line_error(res, "--video", "input")
+    assert _snapshot(clip_dir) == before
 
 
 def test_eval_never_writes_into_an_input(clip_dir):
