@@ -396,9 +396,9 @@ def _segmenter(spec: str):
             module = importlib.import_module(source)
         fn = getattr(module, name)
     except (ImportError, AttributeError) as e:
-        raise ValueError(f"--segmenter {spec}: {e}") from None
+        raise ValueError(f"--segmenter {spec}: {_message(e)}") from None
     except Exception as e:  # the user's module failed while it was imported
-        raise SegmenterError(f"--segmenter {spec}: importing it raised {type(e).__name__}: {e}") from e
+        raise SegmenterError(f"--segmenter {spec}: importing it raised {_message(e)}") from e
     if not callable(fn):
         raise ValueError(f"--segmenter {spec} is not callable")
     count = 0
@@ -409,7 +409,7 @@ def _segmenter(spec: str):
         try:
             return fn(frame)
         except Exception as e:
-            raise SegmenterError(f"--segmenter {spec} raised {type(e).__name__} on frame {count - 1}: {e}") from e
+            raise SegmenterError(f"--segmenter {spec} raised on frame {count - 1}: {_message(e)}") from e
 
     return call
 
@@ -514,8 +514,8 @@ def _interrupt(signum, frame):
 def _message(error: BaseException) -> str:
     """One line that names what failed; the exception's own words where they already do."""
     if isinstance(error, ModuleNotFoundError):
-        return f"the optional module {error.name!r} is not installed: pip install {error.name}"
-    if isinstance(error, (ValueError, TypeError, OSError, RuntimeError)) and str(error):
+        return f"the module {error.name!r} is not installed (pip install {error.name})"
+    if isinstance(error, (ValueError, TypeError, OSError, SegmenterError)) and str(error):
         return str(error).replace("\n", " ")
     return f"{type(error).__name__}: {error}".replace("\n", " ")
 
