@@ -173,14 +173,15 @@ def warping_error(video: np.ndarray, frames: np.ndarray | None = None, *, flow=N
     return WarpingError(per, float(per.mean()) if len(per) else 0.0, source)
 
 
-def _unit(video: np.ndarray, name: str = "video") -> np.ndarray:
-    """A (T, H, W) mask video as float32 in [0, 1]: uint8 / 255 unless it only holds 0 and 1,
-    bool as 0/1."""
+def _unit(video: np.ndarray, name: str = "video", *, scale: int | None = None) -> np.ndarray:
+    """A (T, H, W) mask video as float32 in [0, 1]: uint8 / ``scale``, by default 255 unless it
+    only holds 0 and 1 (a caller reading a clip in parts passes the whole clip's), bool as 0/1."""
     video = np.asarray(video)
     if video.ndim != 3 or len(video) == 0:
         raise ValueError(f"{name} must be (T, H, W) masks with T >= 1, got shape {video.shape}")
     if video.dtype == np.uint8:
-        scale = 255 if video.max(initial=0) > 1 else 1
+        if scale is None:
+            scale = 255 if video.max(initial=0) > 1 else 1
         return video.astype(np.float32) / np.float32(scale)
     if video.dtype == bool:
         return video.astype(np.float32)
@@ -241,7 +242,12 @@ def area_jitter(video: np.ndarray) -> float:
     >>> round(area_jitter(v), 3)  # areas 8, 0, 8: mean step 8, mean area 16/3
     1.5
     """
-    area = (_unit(video) >= 0.5).reshape(len(video), -1).sum(axis=1).astype(np.float64)
+    return _area_jitter((_unit(video) >= 0.5).reshape(len(video), -1).sum(axis=1))
+
+
+def _area_jitter(area) -> float:
+    """:func:`area_jitter` of the per-frame areas."""
+    area = np.asarray(area, dtype=np.float64)
     return float(np.abs(np.diff(area)).mean() / max(area.mean(), 1.0)) if len(area) > 1 else 0.0
 
 

@@ -50,6 +50,8 @@ __all__ = ["VideoConsistency", "vc_windows", "video_consistency", "SegmentationS
            "temporal_consistency", "pooled_value"]
 
 PROTOCOLS = ("vspw", "cffm")
+#: Whose TC :func:`temporal_consistency` computes.
+TC_PROTOCOLS = ("vspw", "etc", "tempcons")
 
 
 @dataclass(frozen=True)
@@ -224,14 +226,45 @@ def _videos(videos, name: str) -> list[np.ndarray]:
     return out
 
 
+def _tally(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """(k, 3) int64: each distinct (row id, column id) pair of the pixels and its pixel count.
+
+    Counts that need no class count C yet: :func:`~tempcons.metrics.evaluate` tallies a clip frame
+    by frame and learns C (the largest id) only at its end.
+    """
+    r, q = np.ravel(rows).astype(np.int64), np.ravel(cols).astype(np.int64)
+    if not r.size:
+        return np.zeros((0, 3), np.int64)
+    r0, q0 = r.min(), q.min()
+    span = int(q.max() - q0) + 1
+    counts = np.bincount((r - r0) * span + (q - q0))
+    code = np.flatnonzero(counts)
+    return np.stack([code // span + r0, code % span + q0, counts[code]], axis=1)
+
+
+def _merge(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The tally of two tallies' pixels together."""
+    both = np.concatenate([a, b])
+    pairs, inverse = np.unique(both[:, :2], axis=0, return_inverse=True)
+    counts = np.zeros(len(pairs), np.int64)
+    np.add.at(counts, inverse.ravel(), both[:, 2])
+    return np.column_stack([pairs, counts])
+
+
 def _confusion(rows: np.ndarray, cols: np.ndarray, c: int, what: str) -> np.ndarray:
     """C x C counts of (row class, column class) over pixels whose row class is in 0..C-1."""
-    keep = (rows >= 0) & (rows < c)
-    r, q = rows[keep].astype(np.int64), cols[keep].astype(np.int64)
+    return _confusion_of(_tally(rows, cols), c, what)
+
+
+def _confusion_of(tally: np.ndarray, c: int, what: str) -> np.ndarray:
+    """:func:`_confusion` from a :func:`_tally`."""
+    r, q, n = tally[(tally[:, 0] >= 0) & (tally[:, 0] < c)].T
     if q.size and (q.min() < 0 or q.max() >= c):
         raise ValueError(f"{what} holds class ids outside 0..{c - 1} where the reference is valid "
                          f"(found {q.min()}..{q.max()}); pass num_classes covering every id")
-    return np.bincount(r * c + q, minlength=c * c).reshape(c, c)
+    conf = np.zeros((c, c), np.int64)
+    np.add.at(conf, (r, q), n)
+    return conf
 
 
 def _iou(conf: np.ndarray, present: np.ndarray) -> np.ndarray:
@@ -288,6 +321,11 @@ def mean_iou(gts, preds, num_classes: int) -> SegmentationScore:
         if g.shape != p.shape:
             raise ValueError(f"gt and pred videos must have one shape, got {g.shape} and {p.shape}")
         conf += _confusion(g, p, c, "preds")
+    return _miou(conf)
+
+
+def _miou(conf: np.ndarray) -> SegmentationScore:
+    """mIoU of a confusion matrix (truth rows), over the classes present in the truth."""
     iou = _iou(conf, conf.sum(axis=1) > 0)
     return SegmentationScore("mIoU", "vspw", _mean_present(iou), iou, [], conf)
 
@@ -310,15 +348,45 @@ def _warp_plane(nxt: np.ndarray, flow: np.ndarray, nearest: bool) -> tuple[np.nd
     return out, inside
 
 
-def _etc_counts(pred: np.ndarray, warped: np.ndarray, c: int) -> np.ndarray:
-    """ETC's ``intersectionAndUnion``: (intersection, union) per class, numpy-histogram binning."""
-    output = pred.astype(np.int64).ravel().copy()
-    target = warped.astype(np.int64).ravel()
-    output[target == 255] = 255
-    bins = np.arange(c + 1)
-    inter = np.histogram(output[output == target], bins=bins)[0]
-    union = np.histogram(output, bins=bins)[0] + np.histogram(target, bins=bins)[0] - inter
-    return np.stack([inter, union])
+def _etc_counts(tally: np.ndarray, c: int) -> np.ndarray:
+    """ETC's ``intersectionAndUnion`` of a :func:`_tally` of (output, target) labels: (intersection,
+    union) per class, binned as ``np.histogram(bins=np.arange(C + 1))`` bins them (id C falls in
+    the closed last bin, ids outside 0..C are left out)."""
+    def histogram(ids, counts):
+        keep = (ids >= 0) & (ids <= c)
+        out = np.zeros(c, np.int64)
+        np.add.at(out, np.minimum(ids[keep], c - 1), counts[keep])
+        return out
+
+    output, target, n = tally.T
+    same = output == target
+    inter = histogram(output[same], n[same])
+    return np.stack([inter, histogram(output, n) + histogram(target, n) - inter])
+
+
+def _tc_pixels(cur: np.ndarray, nxt: np.ndarray, forward: np.ndarray, backward: np.ndarray,
+               protocol: str) -> tuple[np.ndarray, np.ndarray]:
+    """The labels TC compares for one pair: prediction t and prediction t+1 warped back, per pixel kept."""
+    if protocol == "vspw":
+        return cur, _warp_vspw(nxt, forward)
+    if protocol == "etc":
+        target = _warp_plane(nxt, forward, False)[0].astype(np.uint8)
+        # ETC ignores a pixel whose warped label reads 255 by writing 255 into the output too.
+        return np.where(target == 255, 255, cur), target
+    warped, inside = _warp_plane(nxt, forward, True)
+    keep = inside & lai_visibility(forward, backward)
+    return cur[keep], warped[keep].astype(np.int64)
+
+
+def _tc_counts(tally: np.ndarray, c: int, protocol: str) -> np.ndarray:
+    """The counts TC accumulates (C x C confusion, or ETC's 2 x C) from a :func:`_tc_pixels` tally."""
+    return _etc_counts(tally, c) if protocol == "etc" else _confusion_of(tally, c, "the warped prediction")
+
+
+def _check_tc_protocol(protocol: str) -> None:
+    """Raise a ValueError unless ``protocol`` is one of TC's (:data:`TC_PROTOCOLS`)."""
+    if protocol not in TC_PROTOCOLS:
+        raise ValueError(f"protocol must be 'vspw', 'etc' or 'tempcons', got {protocol!r}")
 
 
 def temporal_consistency(preds, num_classes: int, *, frames=None, flow=None, protocol: str = "vspw",
@@ -356,8 +424,7 @@ def temporal_consistency(preds, num_classes: int, *, frames=None, flow=None, pro
     >>> temporal_consistency(labels, 2, flow=(still, still), protocol="tempcons").value
     1.0
     """
-    if protocol not in ("vspw", "etc", "tempcons"):
-        raise ValueError(f"protocol must be 'vspw', 'etc' or 'tempcons', got {protocol!r}")
+    _check_tc_protocol(protocol)
     c = _check_classes(num_classes)
     videos = _videos(preds, "preds")
     frame_list = [None] * len(videos) if frames is None else (
@@ -372,15 +439,7 @@ def temporal_consistency(preds, num_classes: int, *, frames=None, flow=None, pro
         sources.add(source)
         scores = []
         for t, (fw, bw) in enumerate(pairs):
-            cur, nxt = video[t], video[t + 1]
-            if protocol == "vspw":
-                counts = _confusion(cur, _warp_vspw(nxt, fw), c, "the warped prediction")
-            elif protocol == "etc":
-                counts = _etc_counts(cur, _warp_plane(nxt, fw, False)[0].astype(np.uint8), c)
-            else:
-                warped, inside = _warp_plane(nxt, fw, True)
-                keep = inside & lai_visibility(fw, bw)
-                counts = _confusion(cur[keep], warped[keep].astype(np.int64), c, "the warped prediction")
+            counts = _tc_counts(_tally(*_tc_pixels(video[t], video[t + 1], fw, bw, protocol)), c, protocol)
             total += counts
             scores.append(_tc_value(counts, protocol)[0])
         per_pair.append(np.asarray(scores))
