@@ -158,7 +158,8 @@ class FrameSource(_Source):
             for p in self._files:
                 img = self._read_image(p)
                 if img.shape[:2] != self.size:
-                    raise ValueError(f"{p}: size {img.shape[:2]} differs from the first frame's {self.size}")
+                    raise ValueError(f"{p}: size {img.shape[:2]} differs from the first frame's {self.size} "
+                                     f"({self._files[0].name})")
                 yield img
         elif self._array is not None:
             for frame in self._array:
@@ -298,11 +299,18 @@ def open_masks(path: str | Path) -> MaskSource:
 _DEPTH = {"L": 255, "I;16": 65535, "P": 255}
 
 
-def _stored(mask: np.ndarray, mode: str, where) -> np.ndarray:
-    """The integers that store ``mask`` in ``mode``, or an error that says why they cannot hold it exactly."""
-    top = _DEPTH[mode]
+def _stored(mask: np.ndarray, mode: str, where, colours: int = 256) -> np.ndarray:
+    """The integers that store ``mask`` in ``mode``, or an error that says why they cannot hold it exactly.
+
+    ``colours``: for "P", how many colours the palette has; an index beyond them has no colour,
+    and Pillow writes a palette of up to 16 colours at 1, 2 or 4 bits, which would cut it.
+    """
+    top = _DEPTH[mode] if mode != "P" else colours - 1
     if mask.dtype == np.bool_:
         if mode == "P":
+            if mask.any() and colours < 2:
+                raise ValueError(f"{where}: a bool mask is stored as indices 0 and 1, but the palette has "
+                                 f"{colours} colour; pass a palette of 2 or more")
             return mask.astype(np.uint8)  # indices 0 and 1
         return mask.astype(np.uint16 if mode == "I;16" else np.uint8) * top
     if mask.dtype.kind == "f":
@@ -320,8 +328,13 @@ def _stored(mask: np.ndarray, mode: str, where) -> np.ndarray:
         raise TypeError(f"{where}: masks are bool, integer or float arrays, got dtype {mask.dtype}")
     low, high = int(mask.min(initial=0)), int(mask.max(initial=0))
     if low < 0 or high > top:
-        what = "a palette PNG" if mode == "P" else f"a {'16' if top > 255 else '8'}-bit image"
-        fix = "write 16-bit PNGs (mode='I;16')" if top == 255 else "store them as an .npy array"
+        if mode == "P":
+            what = f"a palette PNG with {colours} colours"
+            fix = "give the palette a colour for each index" if 0 <= low and high <= 255 else \
+                "palette indices are 0..255; write 16-bit PNGs (mode='I;16') or an .npy array"
+        else:
+            what = f"a {'16' if top > 255 else '8'}-bit image"
+            fix = "write 16-bit PNGs (mode='I;16')" if top == 255 and low >= 0 else "store them as an .npy array"
         raise ValueError(f"{where}: values {low}..{high} do not fit {what} (0..{top}); {fix}")
     return mask.astype(np.uint16 if top > 255 else np.uint8)
 
@@ -335,9 +348,10 @@ class MaskWriter:
       PNG's depth and rounded: 8-bit grey (``mode="L"``, the default) or 16-bit grey
       (``mode="I;16"``). They read back within half a quantisation step (1/510 or 1/131070).
       NaN or values outside [0, 1] are refused.
-    - **bool**: 0 / 255 in 8-bit grey (0 / 65535 in 16-bit).
+    - **bool**: 0 / 255 in 8-bit grey (0 / 65535 in 16-bit), indices 0 / 1 in a palette PNG.
     - **integers** (0/255 masks, labels, instance ids): stored exactly, never scaled; a value
-      the chosen form cannot hold (negative, above 255 for "L" and "P", above 65535) is refused.
+      the chosen form cannot hold (negative, above 255 for "L", above 65535, an index with no
+      colour in the palette for "P") is refused.
 
     Parameters
     ----------
@@ -347,14 +361,15 @@ class MaskWriter:
         8-bit grey, 16-bit grey, or palette indices (needs ``palette``; integers only). None
         picks from the dtype: bool, uint8 and float -> "L"; other integers -> "I;16".
     palette : list of int, optional
-        768 values for palette PNGs (as read by :class:`MaskSource`).
+        For palette PNGs: R, G, B in 0..255 per colour, 768 values or fewer (as read by
+        :class:`MaskSource`; a trimmed palette is kept as it is).
     overwrite : bool
         Replace existing files; otherwise an existing file raises ``FileExistsError``.
 
     Raises
     ------
     ValueError
-        Unknown mode, or "P" without a palette.
+        Unknown mode, "P" without a palette, or a palette that is not 1 to 256 colours of 0..255.
 
     Examples
     --------
@@ -371,6 +386,13 @@ class MaskWriter:
             raise ValueError(f"mode must be 'L', 'I;16', 'P' or None, got {mode!r}")
         if mode == "P" and palette is None:
             raise ValueError("palette PNGs need the palette (palette=)")
+        if palette is not None:
+            palette = list(palette)
+            if (not 3 <= len(palette) <= 768 or len(palette) % 3
+                    or not all(isinstance(v, (int, np.integer)) and 0 <= v <= 255 for v in palette)):
+                raise ValueError(f"{folder}: a palette is R, G, B integers in 0..255 for 1 to 256 colours "
+                                 f"(3 to 768 values), got {len(palette)} values")
+            palette = [int(v) for v in palette]
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.mode, self.palette, self.overwrite = mode, palette, overwrite
@@ -393,7 +415,7 @@ class MaskWriter:
         if mask.ndim != 2:
             raise ValueError(f"{path}: a mask is (H, W), got shape {mask.shape}")
         mode = self.mode or ("L" if mask.dtype in (np.bool_, np.uint8) or mask.dtype.kind == "f" else "I;16")
-        stored = _stored(mask, mode, path)
+        stored = _stored(mask, mode, path, len(self.palette or ()) // 3)
         if mode == "P":
             im = Image.fromarray(stored, mode="P")
             im.putpalette(self.palette)
@@ -407,14 +429,19 @@ class MaskWriter:
 def write_video(path: str | Path, images, fps: float = 25.0, overwrite: bool = False) -> int:
     """Write RGB frames ``(H, W, 3)`` or masks ``(H, W)`` (bool, uint8, float in [0, 1]) to a video.
 
-    The codec follows the suffix (``.mp4``: mp4v, ``.avi``: MJPG). Returns the frame count.
+    The codec follows the suffix (``.mp4``: mp4v, ``.avi``: MJPG); both are lossy and store
+    only even heights and widths (an odd size is refused: the codec would crop it); MJPG also
+    needs a width of 8 or more (OpenCV's FFmpeg writer overruns its buffer on narrower frames and
+    the process aborts). Returns the frame count. On any error the file is removed: a video is
+    written whole or not at all.
 
     Raises
     ------
     FileExistsError
         The file exists and ``overwrite`` is False.
     ValueError
-        Unknown suffix, frames of different sizes, OpenCV cannot write.
+        Unknown suffix, no frames, a size the codec cannot store, frames of different sizes,
+        OpenCV cannot write.
     """
     path = Path(path)
     if path.exists() and not overwrite:
@@ -424,6 +451,7 @@ def write_video(path: str | Path, images, fps: float = 25.0, overwrite: bool = F
         raise ValueError(f"{path}: write .mp4, .mov, .m4v, .avi or .mkv")
     writer = None
     count = 0
+    _quiet_ffmpeg()
     try:
         for img in images:
             img = np.asarray(img)
@@ -436,6 +464,13 @@ def write_video(path: str | Path, images, fps: float = 25.0, overwrite: bool = F
                                  f"got {img.dtype} {img.shape}")
             if writer is None:
                 size = (img.shape[1], img.shape[0])
+                if size[0] % 2 or size[1] % 2:
+                    raise ValueError(f"{path}: frames are {img.shape[0]}x{img.shape[1]}; video codecs store only "
+                                     "even heights and widths (they would crop it): pad or crop to an even size, "
+                                     "or write PNGs")
+                if codecs[path.suffix.lower()] == "MJPG" and size[0] < 8:
+                    raise ValueError(f"{path}: frames are {img.shape[0]}x{img.shape[1]}; MJPG (.avi, .mkv) needs a "
+                                     "width of 8 or more (narrower frames crash OpenCV's writer): write .mp4 or PNGs")
                 writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codecs[path.suffix.lower()]), fps, size)
                 if not writer.isOpened():
                     raise ValueError(f"{path}: OpenCV cannot write this video")
@@ -443,9 +478,14 @@ def write_video(path: str | Path, images, fps: float = 25.0, overwrite: bool = F
                 raise ValueError(f"{path}: frame {count} is {img.shape[:2]}, earlier ones {size[::-1]}")
             writer.write(np.ascontiguousarray(img))
             count += 1
-    finally:
+        if count == 0:
+            raise ValueError(f"{path}: no frames to write")
+    except BaseException:
         if writer is not None:
             writer.release()
+            path.unlink(missing_ok=True)  # half a video is no result
+        raise
+    writer.release()
     return count
 
 
