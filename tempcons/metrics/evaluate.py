@@ -6,21 +6,31 @@ per-window) series, the protocol that produced it and, for flow-based numbers, w
 came from; ``to_dict()`` is plain JSON. :func:`aggregate` combines clips the way each benchmark
 does: DAVIS pools objects, RVM averages frames as its workbook does, VSPW pools VC windows and
 accumulates one confusion matrix, Lai et al. average videos.
+
+:func:`evaluate` reads a clip once, frame by frame, whether it comes as arrays or as iterables
+of frames (a generator, :class:`tempcons.io.MaskSource`): each metric looks at the newest
+frame, pair or VC window, scores it with the function that scores whole clips, and keeps only
+its series and counts. So memory holds a few frames however long the clip is, and the numbers
+are the whole-clip functions' numbers.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 
 import numpy as np
 
+from .._validate import check_flow, check_frame
 from ..kinds import mask_format
 from . import matting, semantic
 from .davis import boundary_f_measure, evaluate_sequence, global_table, region_similarity, statistics
-from .flicker import (_unit, area_jitter, boundary_jitter, flip_rate, pair_flows, temporal_change,
-                      warping_error)
-from .stability import temporal_stability
+from .flicker import _area_jitter, _unit, boundary_jitter, pair_flows, temporal_change, warping_error
+from .stability import _descriptor, _match_cost
 
 __all__ = ["MetricResult", "Evaluation", "evaluate", "aggregate", "available_metrics"]
 
@@ -114,172 +124,625 @@ def _floats(values) -> list:
     return [float(v) for v in np.asarray(values, dtype=np.float64).ravel()]
 
 
-class _Clip:
-    """The validated inputs of one evaluation, with the flow computed at most once."""
+def _mean(values) -> float:
+    """Mean of a series, 0 for none (a clip of one frame has no pair)."""
+    return float(np.mean(values)) if len(values) else 0.0
 
-    def __init__(self, pred, gt, frames, flow, flow_source, kind, num_classes, trimap, protocols):
-        self.pred, self.gt, self.frames = pred, gt, frames
-        self.kind, self.num_classes, self.trimap = kind, num_classes, trimap
-        self.protocols = protocols
-        self._flow, self._flow_source = flow, flow_source
-        self._resolved = None
+
+def _finite_mean(values) -> float:
+    """Mean of the series' non-NaN values, NaN for none."""
+    values = np.asarray(values, dtype=np.float64)
+    finite = values[~np.isnan(values)]
+    return float(finite.mean()) if finite.size else float("nan")
+
+
+# -- The inputs, read one time step at a time ------------------------------------------------
+
+
+class _Input:
+    """One per-frame input read in step with ``pred``: an array whose first axis is time, or any
+    iterable of frames. Every frame goes through :meth:`check`; :meth:`take` and :meth:`close` say
+    where the input ends before or after ``pred``."""
+
+    unit = "frame"
+
+    def __init__(self, data, name: str, shape: tuple | None, length: int | None = None):
+        try:
+            items = iter(data)
+        except TypeError:
+            raise TypeError(f"{name} must be an array or an iterable of frames, got {type(data).__name__}") from None
+        self.name, self.shape = name, shape
+        self.array = data if isinstance(data, np.ndarray) else None
+        if self.array is not None and length is not None and len(self.array) != length:
+            raise ValueError(f"{name} has {len(self.array)} {self.unit}s, but pred's frames make {length}")
+        self._frames = (self.check(t, np.asarray(item)) for t, item in enumerate(items))
+
+    def check(self, t: int, frame: np.ndarray) -> np.ndarray:
+        if frame.shape != self.shape:
+            raise ValueError(f"{self.name}[{t}] has shape {frame.shape}, expected {self.shape}")
+        return frame
+
+    def __iter__(self):
+        return self._frames
+
+    def take(self, t: int) -> np.ndarray:
+        frame = next(self._frames, None)
+        if frame is None:
+            raise ValueError(f"{self.name} ends after {t} {self.unit}s, before pred does")
+        return frame
+
+    def close(self, count: int) -> None:
+        if next(self._frames, None) is not None:
+            raise ValueError(f"{self.name} has more than the {count} {self.unit}s that pred's frames make")
+
+
+class _Masks(_Input):
+    """``pred`` or ``gt``: masks or label maps.
+
+    Every frame has the first one's shape and dtype. The kind and the uint8 scale are read from
+    the whole array, or from the first frame of an iterable, whose later frames must then fit
+    them: a contradiction is a ValueError naming the frame. ``by_kind``: frames are checked
+    against a mask kind, inferred if ``kind`` is None (``pred``; and ``gt`` of mattes, which the
+    matting metrics read as alphas); label maps only need integer ids.
+    """
+
+    def __init__(self, data, name: str, shape: tuple | None, length: int | None, *, kind: str | None,
+                 by_kind: bool, track_ids: bool):
+        if isinstance(data, np.ndarray) and (data.ndim != 3 or len(data) == 0):
+            raise ValueError(f"{name} must be a (T, H, W) video of masks or label maps, got shape {data.shape}")
+        self.kind, self._by_kind, self._track_ids = kind, by_kind, track_ids
+        self.dtype = self.scale = self.top = None
+        super().__init__(data, name, shape, length)
+        first = next(self._frames, None)
+        if first is None:
+            raise ValueError(f"{name} has no frames")
+        self._frames = itertools.chain([first], self._frames)
+
+    def check(self, t: int, frame: np.ndarray) -> np.ndarray:
+        if t == 0:
+            self._read_first(frame)
+        super().check(t, frame)
+        if frame.dtype != self.dtype:
+            raise ValueError(f"{self.name}[{t}] has dtype {frame.dtype}, expected {self.dtype} as {self.name}[0]")
+        if self.array is None and t > 0 and self._by_kind and self.kind != "labels":
+            try:
+                mask_format(frame, self.kind, f"{self.name}[{t}]")
+            except (TypeError, ValueError) as e:
+                raise ValueError(f"{e} (the clip was read as kind={self.kind!r} from {self.name}[0])") from None
+        if self.array is None and self.scale != 255 and self.kind != "labels" and frame.dtype == np.uint8:
+            self._read_scale(t, frame)
+        if self._track_ids:
+            ids = frame[frame != 255]
+            if ids.size:
+                self.top = max(int(ids.max()), -1 if self.top is None else self.top)
+        return frame
+
+    def _read_first(self, frame: np.ndarray) -> None:
+        if frame.ndim != 2:
+            raise ValueError(f"{self.name}[0] must be one (H, W) mask or label map, got shape {frame.shape}")
+        self.shape = self.shape or frame.shape
+        self.dtype = frame.dtype
+        probe, where = (self.array, self.name) if self.array is not None else (frame, f"{self.name}[0]")
+        if self.kind == "labels":
+            if frame.dtype.kind not in "ui":
+                raise TypeError(f"kind='labels' needs integer class ids in {where}, got dtype {frame.dtype}")
+        elif self._by_kind:
+            self.kind = mask_format(probe, self.kind, where).kind
+        if self.array is not None and self.kind != "labels" and frame.dtype == np.uint8:
+            self.scale = 255 if self.array.max(initial=0) > 1 else 1
+
+    def _read_scale(self, t: int, frame: np.ndarray) -> None:
+        """uint8 masks read as x / 255 unless the clip only holds 0 and 1, as ``flicker._unit``
+        reads a whole clip; an iterable's first frame with a nonzero value decides (frames of
+        zeros read the same either way)."""
+        top = int(frame.max(initial=0))
+        if self.scale is None and top > 0:
+            self.scale = 255 if top > 1 else 1
+        elif self.scale == 1 and top > 1:
+            raise ValueError(f"{self.name}[{t}] holds values up to {top}, but the frames before it held only 0 and 1 "
+                             "and were read as 0/1 masks")
+
+
+class _Images(_Input):
+    """``frames``: the input video, for DIS flow."""
+
+    def check(self, t: int, frame: np.ndarray) -> np.ndarray:
+        check_frame(frame, f"{self.name}[{t}]")
+        if frame.shape[:2] != self.shape:
+            raise ValueError(f"{self.name}[{t}] is {frame.shape[:2]} pixels, expected pred's {self.shape}")
+        return frame
+
+
+class _Flows(_Input):
+    """``flow[0]`` or ``flow[1]``: the caller's flow, one (H, W, 2) field per pair."""
+
+    unit = "pair"
+
+    def check(self, t: int, field: np.ndarray) -> np.ndarray:
+        return check_flow(field, f"{self.name}[{t}]", (*self.shape, 2))
+
+
+class _Step:
+    """Time step t of every input, with each reading the metrics ask for made once."""
+
+    def __init__(self, t: int, pred: np.ndarray, gt, trimap, image, forward, backward, scales: tuple):
+        self.t, self.pred, self.gt, self.trimap, self.image = t, pred, gt, trimap, image
+        self.forward, self.backward = forward, backward  # the caller's flow of pair (t - 1, t)
+        self._scales = scales
+
+    @cached_property
+    def unit(self) -> np.ndarray:
+        """pred as float32 in [0, 1]."""
+        return _unit(self.pred[None], f"pred[{self.t}]", scale=self._scales[0])[0]
+
+    @cached_property
+    def binary(self) -> np.ndarray:
+        return self.unit >= 0.5
+
+    @cached_property
+    def gt_binary(self) -> np.ndarray:
+        return _unit(self.gt[None], f"gt[{self.t}]", scale=self._scales[1])[0] >= 0.5
+
+    @cached_property
+    def gt_u8(self) -> np.ndarray:
+        """gt in 8 bits, as DVM computes its flow on it."""
+        return matting._truth_u8(self.gt, self.gt.astype(np.float32))
+
+
+class _Walk:
+    """The clip as it goes by: its last few time steps, and the flow of the newest pair."""
+
+    def __init__(self, history: int, flow_source: str | None):
+        self.steps = deque(maxlen=history)
+        self._flow_source = flow_source
+        self._flow = None
+
+    def add(self, step: _Step) -> None:
+        self.steps.append(step)
+        self._flow = None
 
     @property
-    def has_motion(self) -> bool:
-        return self.frames is not None or self._flow is not None
+    def t(self) -> int:
+        return self.steps[-1].t
+
+    @property
+    def now(self) -> _Step:
+        return self.steps[-1]
+
+    def last(self, size: int) -> list:
+        return list(self.steps)[-size:]
+
+    def stack(self, reading: str, size: int = 2) -> np.ndarray:
+        """One reading of the last ``size`` steps (fewer at the start), as an array (k, ...)."""
+        return np.stack([getattr(s, reading) for s in self.last(size)])
 
     def flow(self) -> tuple[tuple[np.ndarray, np.ndarray], str]:
-        if self._resolved is None:
-            pairs, source = pair_flows(self.pred.shape[:3], self.frames, self._flow, self._flow_source)
+        """(forward, backward) flow of the newest pair, each (1, H, W, 2) ((0, H, W, 2) at frame 0),
+        and where it came from; computed at most once per pair."""
+        if self._flow is None:
+            pair = self.last(2)
+            h, w = self.now.pred.shape
+            empty = np.zeros((0, h, w, 2), np.float32)
+            if self.now.image is None:  # the caller's flow
+                given = (self.now.forward[None], self.now.backward[None]) if len(pair) == 2 else (empty, empty)
+                pairs, source = pair_flows((len(pair), h, w), None, given, self._flow_source)
+            else:
+                pairs, source = pair_flows((len(pair), h, w), np.stack([s.image for s in pair]), None, None)
             pairs = list(pairs)
-            empty = np.zeros((0, *self.pred.shape[1:3], 2), np.float32)
             flow = (np.stack([f for f, _ in pairs]), np.stack([b for _, b in pairs])) if pairs else (empty, empty)
-            self._resolved = (flow, source)
-        return self._resolved
-
-    @staticmethod
-    def binary(video: np.ndarray) -> np.ndarray:
-        return _unit(video) >= 0.5
+            self._flow = (flow, source)
+        return self._flow
 
 
-def _davis_jf(clip: _Clip, name: str) -> MetricResult:
-    """J, F or J&F of a one-object mask clip, DAVIS semi-supervised frames and statistics."""
-    if clip.kind == "labels":
-        result = evaluate_sequence(clip.pred, clip.gt)
-        table = global_table({"clip": result})
-        key = {"J": "J-Mean", "F": "F-Mean", "J&F": "J&F-Mean"}[name]
-        objects = [{"J": o["J_stats"], "F": o["F_stats"]} for o in result["objects"]]
-        series = [(o["J"]["mean"] + o["F"]["mean"]) / 2 if name == "J&F" else o[name]["mean"] for o in objects]
-        return MetricResult(name, table[key], "davis2017-semi-supervised", series, "object", "per-object",
-                            extra={"objects": objects})
-    p, g = clip.binary(clip.pred), clip.binary(clip.gt)
-    inner = slice(1, -1) if len(p) > 2 else slice(None)
-    j = region_similarity(p[inner], g[inner])
-    f = boundary_f_measure(p[inner], g[inner])
-    stats = {"J": statistics(j), "F": statistics(f)}
-    per = {"J": j, "F": f, "J&F": (j + f) / 2}[name]
-    value = (stats["J"]["mean"] + stats["F"]["mean"]) / 2 if name == "J&F" else stats[name]["mean"]
-    return MetricResult(name, value, "davis2017-semi-supervised", _floats(per), "frame", "per-object",
-                        extra={"objects": [stats]})
+@dataclass(frozen=True)
+class _Clip:
+    """What the metrics learn only at the clip's end: its length and, for labels, the class count."""
+
+    n_frames: int
+    num_classes: int | None
 
 
-def _matting(clip: _Clip, name: str) -> MetricResult:
-    fn = {"MAD": matting.mad, "MSE": matting.mse, "Grad": matting.grad, "Conn": matting.conn,
-          "dtSSD": matting.dtssd}.get(name)
-    if name == "dtSSD" and clip.protocols.get(name, "rvm") != "rvm":
-        score = matting.dtssd(clip.pred, clip.gt, protocol=clip.protocols[name], trimap=clip.trimap)
-        per = "frame" if score.protocol == "tcvom" else "pair"
-        return MetricResult(name, score.value, score.protocol, _floats(score.per_frame), per,
-                            extra={} if score.counts is None else {"counts": _floats(score.counts)})
-    if fn is not None:
-        score = fn(clip.pred, clip.gt)
-        return MetricResult(name, score.value, score.protocol, _floats(score.per_frame), "frame", "rvm-workbook")
-    protocol = clip.protocols.get(name, "dvm")
-    flow, source = None, None
-    if protocol != "dvm" and clip.has_motion:
-        (flow, _), source = clip.flow()  # the caller's or the frames' forward flow
-    score = matting.messddt(clip.pred, clip.gt, protocol=protocol, trimap=clip.trimap, flow=flow)
-    return MetricResult(name, score.value, score.protocol, _floats(score.per_frame),
-                        "frame" if protocol == "tcvom" else "pair", flow_source=source or score.flow_source,
-                        extra={} if score.counts is None else {"counts": _floats(score.counts)})
+# -- The metrics: what each keeps of the clip as it goes by ----------------------------------
 
 
-def _flicker(clip: _Clip, name: str) -> MetricResult:
-    if name == "warping_error":
-        flow, source = clip.flow()
-        score = warping_error(clip.binary(clip.pred), flow=flow, flow_source=source)
-        return MetricResult(name, score.value, score.protocol + " (binarised at 0.5)", _floats(score.per_pair),
-                            "pair", flow_source=score.flow_source)
-    if name == "boundary_jitter":
-        flow, source = clip.flow() if clip.has_motion else (None, None)
-        score = boundary_jitter(clip.binary(clip.pred), flow=flow, flow_source=source)
-        return MetricResult(name, score.value, score.protocol, _floats(score.per_pair), "pair",
-                            flow_source=score.flow_source)
-    if name == "flip_rate":
-        video = clip.pred if clip.kind == "labels" else clip.binary(clip.pred)
-        series = (video[1:] != video[:-1]).reshape(len(video) - 1, -1).mean(axis=1) if clip.kind == "labels" \
-            else flip_rate(video)
-        return MetricResult(name, float(np.mean(series)) if len(series) else 0.0, "tempcons", _floats(series), "pair")
-    if name == "area_jitter":
-        b = clip.binary(clip.pred)
-        return MetricResult(name, area_jitter(b), "tempcons", _floats(b.reshape(len(b), -1).sum(axis=1)), "frame")
-    if name == "temporal_change":
-        series = temporal_change(_unit(clip.pred))
-        return MetricResult(name, float(np.mean(series)) if len(series) else 0.0, "vbench-unwarped",
-                            _floats(series), "pair")
-    raise AssertionError(name)
+class _Metric:
+    """One metric (or a few computed together): ``update`` at every time step, ``results`` at the end.
+
+    ``history`` is how many time steps it looks at (1: the frame, 2: the pair, n + 1: a VC_n
+    window), ``motion`` whether it reads each pair's flow, ``trimap`` whether it reads the trimap.
+    """
+
+    history = 1
+    motion = False
+    trimap = False
+
+    def __init__(self, name: str):
+        self.name = name
+        self.values = []
+
+    def update(self, walk: _Walk) -> None:
+        raise NotImplementedError
+
+    def results(self, clip: _Clip) -> dict:
+        raise NotImplementedError
 
 
-def _stability(clip: _Clip, name: str) -> MetricResult:
-    p = clip.binary(clip.pred)
-    if clip.gt is not None and len(p) > 2:
-        # DAVIS-2016 pairs: ground-truth frame 0 with result 1, then results 1-2 ... N-3 - N-2.
-        values = temporal_stability(p[:-1], first=clip.binary(clip.gt)[0])
-    else:
-        values = temporal_stability(p)
-    finite = values[~np.isnan(values)]
-    return MetricResult(name, 5 * float(finite.mean()) if finite.size else float("nan"), "davis2016",
-                        _floats(values), "pair")
+class _WarpingError(_Metric):
+    history, motion = 2, True
+
+    def update(self, walk: _Walk) -> None:
+        flow, source = walk.flow()
+        self.score = warping_error(walk.stack("binary"), flow=flow, flow_source=source)
+        self.values.extend(self.score.per_pair)
+
+    def results(self, clip: _Clip) -> dict:
+        return {self.name: MetricResult(self.name, _mean(self.values), self.score.protocol + " (binarised at 0.5)",
+                                        _floats(self.values), "pair", flow_source=self.score.flow_source)}
 
 
-def _semantic(clip: _Clip, name: str) -> MetricResult:
-    c = clip.num_classes
-    if name == "TC":
-        flow, source = clip.flow()
-        score = semantic.temporal_consistency(clip.pred, c, flow=flow, protocol=clip.protocols.get(name, "tempcons"),
-                                              flow_source=source)
-        return MetricResult(name, score.value, score.protocol, _floats(score.per_pair[0]), "pair",
-                            "pooled-confusion", score.flow_source, {"counts": score.counts.tolist()})
-    if name == "mIoU":
-        score = semantic.mean_iou(clip.gt, clip.pred, c)
-        return MetricResult(name, score.value, score.protocol, _floats(score.per_class), "class",
-                            "pooled-confusion", extra={"counts": score.counts.tolist()})
-    n = int(name[2:])
-    windows = semantic.vc_windows(clip.gt, clip.pred, n)
-    finite = windows[~np.isnan(windows)]
-    return MetricResult(name, float(finite.mean()) if finite.size else float("nan"), "vspw (no length skip)",
-                        _floats(windows), "window", "pooled-windows", extra={"n_frames": len(clip.gt)})
+class _BoundaryJitter(_Metric):
+    history = 2
+
+    def __init__(self, name: str, motion: bool):
+        super().__init__(name)
+        self.motion = motion  # without it, unwarped
+
+    def update(self, walk: _Walk) -> None:
+        flow, source = walk.flow() if self.motion else (None, None)
+        self.score = boundary_jitter(walk.stack("binary"), flow=flow, flow_source=source)
+        self.values.extend(self.score.per_pair)
+
+    def results(self, clip: _Clip) -> dict:
+        return {self.name: MetricResult(self.name, _finite_mean(self.values), self.score.protocol,
+                                        _floats(self.values), "pair", flow_source=self.score.flow_source)}
 
 
-def _compute(clip: _Clip, name: str) -> MetricResult:
-    if name in ("J", "F", "J&F"):
-        return _davis_jf(clip, name)
-    if name in _ALPHA_GT:
-        return _matting(clip, name)
-    if name == "T":
-        return _stability(clip, name)
-    if name in ("TC", "mIoU", "VC8", "VC16"):
-        return _semantic(clip, name)
-    return _flicker(clip, name)
+class _FlipRate(_Metric):
+    """Share of pixels whose label changes, per pair: class ids, or masks binarised at 0.5."""
+
+    history = 2
+
+    def __init__(self, name: str, reading: str):
+        super().__init__(name)
+        self.reading = reading
+
+    def update(self, walk: _Walk) -> None:
+        if walk.t:
+            before, now = (getattr(s, self.reading) for s in walk.last(2))
+            self.values.append(np.mean(now != before))
+
+    def results(self, clip: _Clip) -> dict:
+        return {self.name: MetricResult(self.name, _mean(self.values), "tempcons", _floats(self.values), "pair")}
 
 
-def evaluate(pred: np.ndarray, gt: np.ndarray | None = None, frames: np.ndarray | None = None, *,
-             metrics=None, kind: str | None = None, flow=None, flow_source: str | None = None,
-             num_classes: int | None = None, trimap: np.ndarray | None = None,
-             protocols: dict | None = None, name: str | None = None) -> Evaluation:
+class _AreaJitter(_Metric):
+    def update(self, walk: _Walk) -> None:
+        self.values.append(np.count_nonzero(walk.now.binary))
+
+    def results(self, clip: _Clip) -> dict:
+        return {self.name: MetricResult(self.name, _area_jitter(self.values), "tempcons", _floats(self.values),
+                                        "frame")}
+
+
+class _TemporalChange(_Metric):
+    history = 2
+
+    def update(self, walk: _Walk) -> None:
+        if walk.t:
+            self.values.append(temporal_change(walk.stack("unit"))[0])
+
+    def results(self, clip: _Clip) -> dict:
+        return {self.name: MetricResult(self.name, _mean(self.values), "vbench-unwarped", _floats(self.values),
+                                        "pair")}
+
+
+def _davis_value(stats: dict, name: str) -> float:
+    return (stats["J"]["mean"] + stats["F"]["mean"]) / 2 if name == "J&F" else stats[name]["mean"]
+
+
+class _DavisMasks(_Metric):
+    """J, F and J&F of a one-object mask clip: every frame is scored, and the first and last are
+    left out at the end (DAVIS semi-supervised; clips of two frames or fewer keep them)."""
+
+    def __init__(self, names: list):
+        super().__init__("J&F")
+        self.names, self.j, self.f = names, [], []
+
+    def update(self, walk: _Walk) -> None:
+        p, g = walk.now.binary, walk.now.gt_binary
+        self.j.append(float(region_similarity(p, g)))
+        self.f.append(float(boundary_f_measure(p, g)))
+
+    def results(self, clip: _Clip) -> dict:
+        inner = slice(1, -1) if clip.n_frames > 2 else slice(None)
+        j, f = np.asarray(self.j[inner]), np.asarray(self.f[inner])
+        per = {"J": j, "F": f, "J&F": (j + f) / 2}
+        out = {}
+        for name in self.names:
+            stats = {"J": statistics(j), "F": statistics(f)}
+            out[name] = MetricResult(name, _davis_value(stats, name), "davis2017-semi-supervised", _floats(per[name]),
+                                     "frame", "per-object", extra={"objects": [stats]})
+        return out
+
+
+class _DavisLabels(_Metric):
+    """J, F and J&F of a label-map clip as ``davis2017-evaluation`` (:func:`evaluate_sequence`):
+    objects from the first ground-truth frame, frames 1 .. T-2, statistics per object."""
+
+    history = 2
+
+    def __init__(self, names: list):
+        super().__init__("J&F")
+        self.names, self.j, self.f = names, [], []
+
+    def update(self, walk: _Walk) -> None:
+        if walk.t == 0:
+            self.first = walk.now.gt
+        if walk.t < 2:
+            return
+        before = walk.steps[-2]  # frame t - 1, now known not to be the clip's last
+        # evaluate_sequence scores the frames between its first and last ones, with the objects
+        # of its first truth frame: (frame 0, t - 1, t - 1) scores frame t - 1 alone.
+        sequence = evaluate_sequence(np.stack([before.pred] * 3), np.stack([self.first, before.gt, before.gt]))
+        for k, obj in enumerate(sequence["objects"]):
+            if k == len(self.j):
+                self.j.append([])
+                self.f.append([])
+            self.j[k].append(obj["J"][0])
+            self.f[k].append(obj["F"][0])
+
+    def results(self, clip: _Clip) -> dict:
+        if clip.n_frames < 3:
+            raise ValueError(f"J and F of label maps score frames 1 .. T-2 (DAVIS), so they need at least 3 frames; "
+                             f"pred has {clip.n_frames}")
+        objects = [{"J": statistics(j), "F": statistics(f)} for j, f in zip(self.j, self.f)]
+        table = global_table({"clip": {"objects": [{"J_stats": o["J"], "F_stats": o["F"]} for o in objects]}})
+        keys = {"J": "J-Mean", "F": "F-Mean", "J&F": "J&F-Mean"}
+        return {name: MetricResult(name, table[keys[name]], "davis2017-semi-supervised",
+                                   [_davis_value(o, name) for o in objects], "object", "per-object",
+                                   extra={"objects": objects})
+                for name in self.names}
+
+
+class _Stability(_Metric):
+    """DAVIS-2016 T: each mask's shape descriptor made once, matched with the one before."""
+
+    def __init__(self, name: str, with_gt: bool):
+        super().__init__(name)
+        self.with_gt = with_gt
+        self.from_truth = None
+
+    def update(self, walk: _Walk) -> None:
+        shape = _descriptor(walk.now.binary)
+        if walk.t == 0 and self.with_gt:
+            self.truth = _descriptor(walk.now.gt_binary)
+        if walk.t:
+            self.values.append(_match_cost(self.before, shape))
+        if walk.t == 1 and self.with_gt:
+            self.from_truth = _match_cost(self.truth, shape)
+        self.before = shape
+
+    def results(self, clip: _Clip) -> dict:
+        if clip.n_frames < 2:
+            raise ValueError(f"T needs at least two frames, pred has {clip.n_frames}")
+        values = self.values
+        if self.with_gt and clip.n_frames > 2:
+            # DAVIS-2016 pairs: ground-truth frame 0 with result 1, then results 1-2 ... N-3 - N-2.
+            values = [self.from_truth] + values[1:-1]
+        return {self.name: MetricResult(self.name, 5 * _finite_mean(values), "davis2016", _floats(values), "pair")}
+
+
+_PER_FRAME_MATTING = {"MAD": matting.mad, "MSE": matting.mse, "Grad": matting.grad, "Conn": matting.conn}
+
+
+class _FrameMatting(_Metric):
+    """MAD, MSE, Grad or Conn: RVM's per-frame errors, one frame at a time."""
+
+    def update(self, walk: _Walk) -> None:
+        self.score = _PER_FRAME_MATTING[self.name](walk.now.pred[None], walk.now.gt[None])
+        self.values.append(self.score.per_frame[0])
+
+    def results(self, clip: _Clip) -> dict:
+        score = matting._score(self.name, self.score.protocol, self.values)
+        return {self.name: MetricResult(self.name, score.value, score.protocol, _floats(score.per_frame), "frame",
+                                        "rvm-workbook")}
+
+
+class _TemporalMatting(_Metric):
+    """dtSSD or MESSDdt under one protocol: each transition scored by the matting function on
+    its two frames."""
+
+    history = 2
+
+    def __init__(self, name: str, protocol: str, motion: bool, trimap: bool):
+        super().__init__(name)
+        self.protocol = protocol
+        # MESSDdt takes the motion of the frames (or the caller's flow), except DVM's, which
+        # computes its own on the ground truth.
+        self.motion = motion and name == "MESSDdt" and protocol != "dvm"
+        self.trimap = trimap and not (name == "dtSSD" and protocol == "rvm")
+        self.counts, self.flow_source = [], None
+
+    def update(self, walk: _Walk) -> None:
+        if self.name == "dtSSD" and self.protocol == "rvm":
+            # RVM scores frame t against frame t - 1, and frame 0 as 0: the window's last value.
+            self.values.append(matting.dtssd(walk.stack("pred"), walk.stack("gt")).per_frame[-1])
+            return
+        if self.motion:
+            (flow, _), self.flow_source = walk.flow()
+        if walk.t == 0:
+            return
+        window, options = walk.last(2), {}
+        if self.name == "MESSDdt" and self.protocol == "dvm":
+            if walk.t == 1:
+                self.second = walk.now
+            # DVM's reference reads every transition's "next" frame from frame 1 (whole_clip):
+            # transition t-1 -> t is scored on frames t - 1 and 1, with the flow of t - 1 -> t.
+            options["flow"], self.flow_source = matting._messddt_flow(
+                None, "dvm", np.stack([s.gt_u8 for s in window]), (1, *walk.now.pred.shape, 2))
+            window = [window[0], self.second]
+        elif self.name == "MESSDdt":
+            options["flow"] = flow if self.motion else None
+        pred, gt = (np.stack([getattr(s, r) for s in window]) for r in ("pred", "gt"))
+        trimap = np.stack([s.trimap for s in window]) if self.trimap else None
+        fn = matting.dtssd if self.name == "dtSSD" else matting.messddt
+        score = fn(pred, gt, protocol=self.protocol, trimap=trimap, **options)
+        self.values.append(score.per_frame[0])
+        if score.counts is not None:
+            self.counts.append(score.counts[0])
+        if self.name == "MESSDdt" and self.flow_source is None:
+            self.flow_source = score.flow_source  # its own Farneback flow on the ground truth
+
+    def results(self, clip: _Clip) -> dict:
+        values, counts = list(self.values), list(self.counts)
+        if self.protocol == "tcvom":
+            # TCVOM's last frame has no next one: it scores 0 and counts in the clip mean.
+            values.append(0.0)
+            if self.name == "MESSDdt":
+                counts.append(0.0)
+        score = matting._score(self.name, self.protocol, values, counts or None)
+        if self.name == "dtSSD" and self.protocol == "rvm":
+            result = MetricResult(self.name, score.value, score.protocol, _floats(score.per_frame), "frame",
+                                  "rvm-workbook")
+        else:
+            result = MetricResult(self.name, score.value, score.protocol, _floats(score.per_frame),
+                                  "frame" if self.protocol == "tcvom" else "pair", flow_source=self.flow_source,
+                                  extra={} if score.counts is None else {"counts": _floats(score.counts)})
+        return {self.name: result}
+
+
+class _TemporalConsistency(_Metric):
+    """TC: each pair's compared labels tallied, turned into counts once the class count is known."""
+
+    history, motion = 2, True
+
+    def __init__(self, name: str, protocol: str):
+        super().__init__(name)
+        self.protocol = protocol
+
+    def update(self, walk: _Walk) -> None:
+        (forward, backward), self.flow_source = walk.flow()
+        if walk.t:
+            before, now = walk.last(2)
+            pixels = semantic._tc_pixels(before.pred, now.pred, forward[0], backward[0], self.protocol)
+            self.values.append(semantic._tally(*pixels))
+
+    def results(self, clip: _Clip) -> dict:
+        c = clip.num_classes
+        total = np.zeros((2, c) if self.protocol == "etc" else (c, c), np.int64)
+        series = []
+        for tally in self.values:
+            counts = semantic._tc_counts(tally, c, self.protocol)
+            series.append(semantic._tc_value(counts, self.protocol)[0])
+            total += counts
+        return {self.name: MetricResult(self.name, semantic._tc_value(total, self.protocol)[0], self.protocol,
+                                        _floats(series), "pair", "pooled-confusion", self.flow_source,
+                                        {"counts": total.tolist()})}
+
+
+class _MeanIoU(_Metric):
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.tally = np.zeros((0, 3), np.int64)
+
+    def update(self, walk: _Walk) -> None:
+        self.tally = semantic._merge(self.tally, semantic._tally(walk.now.gt, walk.now.pred))
+
+    def results(self, clip: _Clip) -> dict:
+        score = semantic._miou(semantic._confusion_of(self.tally, clip.num_classes, "pred"))
+        return {self.name: MetricResult(self.name, score.value, score.protocol, _floats(score.per_class), "class",
+                                        "pooled-confusion", extra={"counts": score.counts.tolist()})}
+
+
+class _VideoConsistency(_Metric):
+    """VC_n: the window of frames t - n .. t - 1 once frame t exists (VSPW leaves out the last
+    full window, so n + 1 frames give exactly one window to :func:`semantic.vc_windows`)."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.n = int(name[2:])
+        self.history = self.n + 1
+
+    def update(self, walk: _Walk) -> None:
+        if walk.t >= self.n:
+            self.values.append(semantic.vc_windows(walk.stack("gt", self.history), walk.stack("pred", self.history),
+                                                   self.n)[0])
+
+    def results(self, clip: _Clip) -> dict:
+        return {self.name: MetricResult(self.name, _finite_mean(self.values), "vspw (no length skip)",
+                                        _floats(self.values), "window", "pooled-windows",
+                                        extra={"n_frames": clip.n_frames})}
+
+
+def _metrics(names: list, kind: str, *, has_gt: bool, motion: bool, trimap: bool, protocols: dict) -> list:
+    """What gathers each requested metric (J, F and J&F together)."""
+    davis = [m for m in names if m in _MASK_GT]
+    out = [(_DavisLabels if kind == "labels" else _DavisMasks)(davis)] if davis else []
+    for name in names:
+        if name in _PER_FRAME_MATTING:
+            out.append(_FrameMatting(name))
+        elif name in ("dtSSD", "MESSDdt"):
+            out.append(_TemporalMatting(name, protocols.get(name, "rvm" if name == "dtSSD" else "dvm"), motion, trimap))
+        elif name == "T":
+            out.append(_Stability(name, has_gt))
+        elif name == "TC":
+            out.append(_TemporalConsistency(name, protocols.get(name, "tempcons")))
+        elif name == "mIoU":
+            out.append(_MeanIoU(name))
+        elif name in ("VC8", "VC16"):
+            out.append(_VideoConsistency(name))
+        elif name == "warping_error":
+            out.append(_WarpingError(name))
+        elif name == "boundary_jitter":
+            out.append(_BoundaryJitter(name, motion))
+        elif name == "flip_rate":
+            out.append(_FlipRate(name, "pred" if kind == "labels" else "binary"))
+        elif name == "area_jitter":
+            out.append(_AreaJitter(name))
+        elif name == "temporal_change":
+            out.append(_TemporalChange(name))
+    return out
+
+
+def evaluate(pred, gt=None, frames=None, *, metrics=None, kind: str | None = None, flow=None,
+             flow_source: str | None = None, num_classes: int | None = None, trimap=None,
+             protocols: dict | None = None, name: str | None = None,
+             progress: Callable[[int], None] | None = None) -> Evaluation:
     """Score one clip with every applicable metric (or the ones named).
+
+    The clip is read once, one time step at a time, whether its inputs are arrays or iterables
+    of frames: each metric keeps the last frame, pair or VC window it needs, so memory holds a
+    few frames whatever the clip's length (as ``tempcons eval`` reads clips from disk), and
+    every value equals what the metric's function gives on the whole clip.
 
     Parameters
     ----------
-    pred : ndarray, (T, H, W)
+    pred : ndarray (T, H, W), or iterable of (H, W) arrays
         Masks (bool, uint8 0/255 or 0..255, float in [0, 1]), mattes, or integer label maps
-        (``kind="labels"``).
-    gt : ndarray, (T, H, W), optional
+        (``kind="labels"``); an iterable is anything that yields one frame at a time (a
+        generator, :class:`tempcons.io.MaskSource`).
+    gt : ndarray (T, H, W), or iterable of (H, W) arrays, optional
         Ground truth in the same form (label maps for labels; 255 = void).
-    frames : ndarray, (T, H, W, 3) uint8, optional
-        The input video, for flow-based metrics (DIS "medium", full resolution).
+    frames : ndarray (T, H, W, 3) uint8, or iterable of (H, W, 3) arrays, optional
+        The input video, for flow-based metrics (DIS "medium", full resolution, computed once
+        per pair); e.g. :class:`tempcons.io.FrameSource`.
     metrics : sequence of str, optional
         Default: :func:`available_metrics` for the kind, minus flow-based ones when neither
         ``frames`` nor ``flow`` is given. ``"T"`` (DAVIS-2016 stability, slow) only on request.
     kind : {"binary", "soft", "alpha", "labels"}, optional
-        Inferred for masks as :func:`tempcons.stabilize` does; label maps need ``"labels"``.
-    flow : (forward, backward) tuple of (T-1, H, W, 2) arrays, optional
-        Your own flow (e.g. RAFT or FlowNet2, to match a paper's protocol).
+        Inferred for masks as :func:`tempcons.stabilize` does, from the whole array or, for an
+        iterable, from its first frame (later frames must then fit: same dtype and shape,
+        values the kind allows, uint8 0/1 or 0..255 as the first frames); label maps need
+        ``"labels"``.
+    flow : (forward, backward) tuple, optional
+        Your own flow (e.g. RAFT or FlowNet2, to match a paper's protocol): two (T-1, H, W, 2)
+        arrays, or two iterables of (H, W, 2) fields, one per pair. ``frames`` are then unused.
     flow_source : str, optional
         Its label in the results.
     num_classes : int, optional
-        Labels only (mIoU, TC): class ids 0..C-1; default max id + 1 (void 255 excluded).
-    trimap : ndarray, (T, H, W) uint8, optional
+        Labels only (mIoU, TC): class ids 0..C-1; default max id + 1 over pred and gt (void 255
+        excluded), known at the clip's end.
+    trimap : ndarray (T, H, W) uint8, or iterable of (H, W) arrays, optional
         For MESSDdt's DVM region (``trimap == 128``) and the TCVOM protocol.
     protocols : dict, optional
         Another published convention per metric: ``{"dtSSD": "rvm" | "tcvom" | "dvm" |
@@ -287,6 +750,9 @@ def evaluate(pred: np.ndarray, gt: np.ndarray | None = None, frames: np.ndarray 
         (defaults first); see :mod:`tempcons.metrics.matting` and :mod:`~tempcons.metrics.semantic`.
     name : str, optional
         The clip's name, kept in the result.
+    progress : callable, optional
+        Called after each frame with the number of frames done since the last call (so, 1):
+        a progress bar's ``update`` (``tqdm(total=len(pred)).update``) fits as it is.
 
     Returns
     -------
@@ -295,8 +761,18 @@ def evaluate(pred: np.ndarray, gt: np.ndarray | None = None, frames: np.ndarray 
     Raises
     ------
     ValueError, TypeError
-        Shapes that disagree, a metric that needs ground truth or flow without it, unknown
-        metric names, bad dtypes or values.
+        Shapes that disagree, inputs of different lengths or a frame that contradicts the first
+        ones (the message names the argument and the frame), a metric that needs ground truth
+        or flow without it, unknown metric names, bad dtypes or values.
+
+    Notes
+    -----
+    Every metric streams; the ones that need the end of the clip wait for it with small state
+    only: J and F leave out the first and last frame once the clip's length is known; labels'
+    J&F keep the first ground-truth frame (it names the objects); MESSDdt under DVM keeps frame
+    1 (its reference compares every transition with frame 1); TC keeps each pair's tally of
+    compared labels (one row per pair of classes that meet) and mIoU one for the clip until the
+    class count is known; VC_n keeps n + 1 frames; T one shape descriptor per frame in turn.
 
     Examples
     --------
@@ -305,30 +781,30 @@ def evaluate(pred: np.ndarray, gt: np.ndarray | None = None, frames: np.ndarray 
     >>> r = evaluate(m, gt=m)
     >>> r["J"].value, r["flip_rate"].value
     (1.0, 0.0)
+    >>> evaluate(iter(m), gt=iter(m)).values() == r.values()  # frames from a generator
+    True
     """
-    pred = np.asarray(pred)
-    if pred.ndim != 3 or len(pred) == 0:
-        raise ValueError(f"pred must be a (T, H, W) video of masks or label maps, got shape {pred.shape}")
-    if kind == "labels":
-        if pred.dtype.kind not in "ui":
-            raise TypeError(f"kind='labels' needs integer class ids in pred, got dtype {pred.dtype}")
-    else:
-        kind = mask_format(pred, kind, "pred").kind
-    if gt is not None:
-        gt = np.asarray(gt)
-        if gt.shape != pred.shape:
-            raise ValueError(f"gt must have pred's shape {pred.shape}, got {gt.shape}")
-    if kind == "labels" and num_classes is None:
-        ids = pred[pred != 255] if gt is None else np.concatenate([pred[pred != 255], gt[gt != 255]])
-        num_classes = int(ids.max()) + 1 if ids.size else 1
+    labels = kind == "labels"
+    length = len(pred) if isinstance(pred, np.ndarray) else None
+    if labels and num_classes is not None:
+        num_classes = semantic._check_classes(num_classes)
+    track_ids = labels and num_classes is None
+    pred_in = _Masks(pred, "pred", None, None, kind=kind, by_kind=True, track_ids=track_ids)
+    kind, shape = pred_in.kind, pred_in.shape
+    if isinstance(pred, np.ndarray) and isinstance(gt, np.ndarray) and gt.shape != pred.shape:
+        raise ValueError(f"gt must have pred's shape {pred.shape}, got {gt.shape}")
+    gt_in = None if gt is None else _Masks(gt, "gt", shape, length, kind=kind if kind in ("labels", "alpha") else None,
+                                           by_kind=kind == "alpha", track_ids=track_ids)
     protocols = dict(protocols or {})
     unknown = sorted(set(protocols) - {"dtSSD", "MESSDdt", "TC"})
     if unknown:
         raise ValueError(f"protocols can be chosen for dtSSD, MESSDdt and TC, not {unknown}")
-    clip = _Clip(pred, gt, frames, flow, flow_source, kind, num_classes, trimap, protocols)
-    allowed = available_metrics(kind, gt is not None) + (() if kind == "labels" else _OPTIONAL)
+    if "TC" in protocols:
+        semantic._check_tc_protocol(protocols["TC"])
+    has_motion = frames is not None or flow is not None
+    allowed = available_metrics(kind, gt is not None) + (() if labels else _OPTIONAL)
     if metrics is None:
-        metrics = [m for m in available_metrics(kind, gt is not None) if clip.has_motion or m not in _NEEDS_FLOW
+        metrics = [m for m in available_metrics(kind, gt is not None) if has_motion or m not in _NEEDS_FLOW
                    or m == "boundary_jitter"]
     else:
         metrics = [metrics] if isinstance(metrics, str) else list(metrics)
@@ -336,10 +812,43 @@ def evaluate(pred: np.ndarray, gt: np.ndarray | None = None, frames: np.ndarray 
         if unknown:
             raise ValueError(f"metrics {unknown} do not apply to kind={kind!r} "
                              f"{'with' if gt is not None else 'without'} ground truth; choose from {allowed}")
-        missing = [m for m in metrics if m in _NEEDS_FLOW and m != "boundary_jitter" and not clip.has_motion]
+        missing = [m for m in metrics if m in _NEEDS_FLOW and m != "boundary_jitter" and not has_motion]
         if missing:
             raise ValueError(f"metrics {missing} need motion: pass frames= (for DIS flow) or flow=(forward, backward)")
-    return Evaluation(name, kind, len(pred), {m: _compute(clip, m) for m in metrics})
+    gatherers = _metrics(metrics, kind, has_gt=gt is not None, motion=has_motion, trimap=trimap is not None,
+                         protocols=protocols)
+    moving = any(g.motion for g in gatherers)
+    images = _Images(frames, "frames", shape, length) if moving and flow is None else None
+    if moving and flow is not None and not (isinstance(flow, tuple) and len(flow) == 2):
+        raise TypeError("flow must be a (forward, backward) tuple of (T-1, H, W, 2) arrays or iterables")
+    pairs = length and length - 1
+    flows = [_Flows(f, f"flow[{k}]", shape, pairs) for k, f in enumerate(flow)] if moving and flow is not None else []
+    trimaps = _Input(trimap, "trimap", shape, length) if any(g.trimap for g in gatherers) else None
+
+    walk = _Walk(max([2 if moving else 1] + [g.history for g in gatherers]), flow_source)
+    n = 0
+    for t, frame in enumerate(pred_in):
+        forward, backward = (f.take(t - 1) for f in flows) if flows and t else (None, None)
+        walk.add(_Step(t, frame, gt_in and gt_in.take(t), trimaps and trimaps.take(t), images and images.take(t),
+                       forward, backward, (pred_in.scale, gt_in and gt_in.scale)))
+        for g in gatherers:
+            g.update(walk)
+        n = t + 1
+        if progress is not None:
+            progress(1)
+    for other in (gt_in, trimaps, images):
+        if other is not None:
+            other.close(n)
+    for f in flows:
+        f.close(n - 1)
+    if labels and num_classes is None:
+        tops = [s.top for s in (pred_in, gt_in) if s is not None and s.top is not None]
+        num_classes = max(tops) + 1 if tops else 1
+    clip = _Clip(n, num_classes)
+    results = {}
+    for g in gatherers:
+        results.update(g.results(clip))
+    return Evaluation(name, kind, n, {m: results[m] for m in metrics})
 
 
 def _workbook(series: list) -> float:
