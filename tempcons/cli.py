@@ -234,7 +234,8 @@ def _eval_clips(args) -> list[tuple[str, Path, Path | None, Path | None]]:
     pred = Path(args.pred)
     clip_like = pred.is_file() and pred.suffix.lower() in VIDEO_SUFFIXES + ARRAY_SUFFIXES
     images = pred.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES for p in pred.iterdir() if p.is_file())
-    if args.gt is not None or clip_like or images or not pred.exists():
+    empty = pred.is_dir() and not any(p.is_dir() for p in pred.iterdir())  # no clip and no dataset: say so
+    if args.gt is not None or clip_like or images or empty or not pred.exists():
         return [(pred.stem if pred.is_file() else pred.name, pred, args.gt, args.frames)]
     clips = [(seq.name, seq.masks, seq.truth, seq.frames if args.frames else None)
              for seq in find_sequences(pred, masks=args.masks) if seq.masks is not None and seq.truth is not None]
