@@ -9,6 +9,8 @@ Flows the caller supplies in another order must be converted before they reach t
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -23,6 +25,20 @@ _DIS_PRESETS = {
     "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
 }
 METHODS = ("dis", "farneback")
+
+
+def _dis_min_size(dis: cv2.DISOpticalFlow) -> tuple[int, int]:
+    """Smallest (short, long) image sides on which ``dis`` runs with its preset's pyramid.
+
+    DIS picks its coarsest level as ``min(int(log2(long / (4 p)) + 0.5), int(log2(short / p)))``
+    for patch size p. When that is below the preset's finest level it raises (coarsest < 0),
+    or re-selects its levels from the image width alone and keeps them for every later call;
+    on wide images the re-selected levels are smaller than a patch and it reads out of bounds
+    (a segfault). Measured on OpenCV 5.0 for every size to 99 x 99 and strips to 4000 px:
+    32 x 91 for "ultrafast" and "fast", 16 x 46 for "medium" are exactly the sizes that avoid both.
+    """
+    patch, finest = dis.getPatchSize(), dis.getFinestScale()
+    return patch << finest, math.ceil(4 * patch * 2.0 ** (finest - 0.5))
 
 
 class FlowEstimator:
@@ -42,7 +58,16 @@ class FlowEstimator:
         third of full resolution for about 0.2 px more end-point error. Frames are never
         shrunk below ``min_side`` pixels on their short side: coarser flow misses thin parts.
     min_side : int
-        Smallest short side of the working grid.
+        Smallest short side of the working grid (frames already smaller are not shrunk).
+
+    Notes
+    -----
+    DIS keeps its preset only on images of at least 32 x 91 px ("ultrafast", "fast") or
+    16 x 46 px ("medium"); below that it fails or changes its settings for good (see
+    ``_dis_min_size``). Smaller working grids are padded by edge replication, on the bottom and
+    right, before the flow is computed, and the flow is cropped back, so every frame size works;
+    the flow of a frame that small is only as good as its few pixels allow. Farneback takes any
+    size.
 
     Raises
     ------
@@ -63,11 +88,12 @@ class FlowEstimator:
         self.scale = float(scale)
         self.min_side = int(min_side)
         self._dis = cv2.DISOpticalFlow_create(_DIS_PRESETS[preset]) if method == "dis" else None
+        self._dis_min = _dis_min_size(self._dis) if self._dis is not None else None
 
     def working_size(self, height: int, width: int) -> tuple[int, int]:
         """(height, width) of the grid the flow is computed on, for frames of the given size."""
         scale = min(1.0, max(self.scale, self.min_side / min(height, width)))
-        return max(8, round(height * scale)), max(8, round(width * scale))
+        return max(1, round(height * scale)), max(1, round(width * scale))
 
     def shrink(self, gray: np.ndarray) -> np.ndarray:
         """Resize a uint8 grey frame to the working grid (area averaging)."""
@@ -78,9 +104,23 @@ class FlowEstimator:
 
     def __call__(self, small_a: np.ndarray, small_b: np.ndarray) -> np.ndarray:
         """Flow a -> b between two uint8 grey images already on the working grid, in its pixels."""
-        if self._dis is not None:
+        if self._dis is None:
+            return cv2.calcOpticalFlowFarneback(small_a, small_b, None, 0.5, 3, 15, 3, 5, 1.2, 0)
+        height, width = small_a.shape
+        rows, cols = self._padding(height, width)
+        if not (rows or cols):
             return self._dis.calc(small_a, small_b, None)
-        return cv2.calcOpticalFlowFarneback(small_a, small_b, None, 0.5, 3, 15, 3, 5, 1.2, 0)
+        pad = (0, rows, 0, cols, cv2.BORDER_REPLICATE)
+        flow = self._dis.calc(cv2.copyMakeBorder(small_a, *pad), cv2.copyMakeBorder(small_b, *pad), None)
+        return np.ascontiguousarray(flow[:height, :width])
+
+    def _padding(self, height: int, width: int) -> tuple[int, int]:
+        """Rows and columns to add to a ``height x width`` image for DIS (see Notes)."""
+        short, long = self._dis_min
+        tall = height > width
+        rows = max(0, (long if tall else short) - height)
+        cols = max(0, (short if tall else long) - width)
+        return rows, cols
 
     def __repr__(self) -> str:
         return (f"FlowEstimator(method={self.method!r}, preset={self.preset!r}, scale={self.scale}, "

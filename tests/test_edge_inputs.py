@@ -1,0 +1,100 @@
+"""Inputs at the edges of what the library accepts, and what it says about those it refuses."""
+
+import numpy as np
+import pytest
+
+import tempcons as tc
+from tempcons.flow import FlowEstimator
+
+KINDS = ("binary", "soft", "alpha", "labels", "probs", "instances")
+TINY = [(2, 2), (3, 5), (7, 11), (11, 11), (12, 12)]
+
+
+def _tiny_clip(kind, h, w, t=3, seed=0):
+    """Frames that change a little (so no scene cut hides the flow) and masks of the kind."""
+    rng = np.random.default_rng(seed)
+    base = rng.integers(8, 248, (h, w, 3))
+    frames = (base + rng.integers(-3, 4, (t, h, w, 3))).astype(np.uint8)
+    if kind == "binary":
+        masks = rng.random((t, h, w)) > 0.5
+    elif kind in ("soft", "alpha"):
+        masks = rng.random((t, h, w)).astype(np.float32)
+    elif kind == "probs":
+        p = rng.random((t, h, w, 3)).astype(np.float32)
+        masks = p / p.sum(axis=-1, keepdims=True)
+    else:
+        masks = rng.integers(0, 3, (t, h, w)).astype(np.uint8 if kind == "labels" else np.int32)
+    return frames, masks
+
+
+# Tiny frames: the flow and every pipeline kind.
+
+@pytest.mark.parametrize("method, preset", [("dis", "ultrafast"), ("dis", "fast"), ("dis", "medium"),
+                                            ("farneback", "fast")])
+@pytest.mark.parametrize("size", [(1, 1), (2, 2), (1, 40), (40, 1), (7, 11), (11, 11), (10, 40), (20, 80),
+                                  (31, 300), (300, 20)])
+def test_flow_runs_on_any_working_grid(method, preset, size):
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, size).astype(np.uint8)
+    flow = FlowEstimator(method, preset)(a, np.roll(a, 1, axis=1))
+    assert flow.shape == (*size, 2) and flow.dtype == np.float32 and flow.flags.c_contiguous
+    assert np.isfinite(flow).all()
+
+
+@pytest.mark.parametrize("preset", ["ultrafast", "fast", "medium"])
+def test_a_small_image_leaves_dis_settings_alone(preset):
+    # Below its minimum size DIS re-selects its pyramid levels for good (or crashes on wide
+    # images): the padding must keep every later flow what a fresh estimator would compute.
+    rng = np.random.default_rng(1)
+    big = (tc.synthetic.texture(120, 160, rng, channels=1)[..., 0] * 255).astype(np.uint8)
+    a, b = np.ascontiguousarray(big[:, 2:]), np.ascontiguousarray(big[:, :-2])
+    fresh = FlowEstimator("dis", preset)(a, b)
+    used = FlowEstimator("dis", preset)
+    for size in [(20, 30), (40, 60), (90, 31), (12, 12)]:  # each accepted by DIS unpadded
+        small = rng.integers(0, 256, size).astype(np.uint8)
+        used(small, small)
+    np.testing.assert_array_equal(used(a, b), fresh)
+
+
+def test_padded_flow_finds_the_motion_of_a_small_image():
+    # 10 x 10 is below DIS's minimum; the flow of the padded image must still see a 1 px shift.
+    rng = np.random.default_rng(2)
+    big = (tc.synthetic.texture(10, 16, rng, channels=1)[..., 0] * 255).astype(np.uint8)
+    flow = FlowEstimator("dis", "medium")(big[:, 3:13], big[:, 2:12])
+    assert abs(float(np.median(flow[2:8, 2:8, 0])) - 1.0) < 0.5
+
+
+def test_working_grid_keeps_the_aspect_ratio():
+    est = FlowEstimator("dis", "fast", 0.5)
+    assert est.working_size(480, 640) == (240, 320)
+    assert est.working_size(3, 5) == (3, 5)
+    assert est.working_size(2, 900) == (2, 900)
+
+
+@pytest.mark.parametrize("flow", ["dis", "farneback"])
+@pytest.mark.parametrize("latency", [0, 2, None])
+@pytest.mark.parametrize("preset", ["realtime", "balanced", "quality"])
+@pytest.mark.parametrize("size", TINY, ids=[f"{h}x{w}" for h, w in TINY])
+@pytest.mark.parametrize("kind", KINDS)
+def test_stabilize_works_on_tiny_frames(kind, size, preset, latency, flow):
+    frames, masks = _tiny_clip(kind, *size)
+    out = tc.stabilize(frames, masks, kind=kind, preset=preset, latency=latency, flow=flow)
+    assert out.shape == masks.shape and out.dtype == masks.dtype
+    if out.dtype.kind == "f":
+        assert np.isfinite(out).all() and out.min() >= 0 and out.max() <= 1
+
+
+@pytest.mark.parametrize("size", [(10, 60), (24, 120), (60, 10)])
+@pytest.mark.parametrize("kind", KINDS)
+def test_stabilize_works_on_thin_strips(kind, size):
+    # Unpadded, DIS read out of bounds on wide images under 32 px high (a segfault).
+    frames, masks = _tiny_clip(kind, *size)
+    out = tc.stabilize(frames, masks, kind=kind, preset="balanced")
+    assert out.shape == masks.shape and out.dtype == masks.dtype
+
+
+def test_one_pixel_masks_on_tiny_frames_are_upsampled():
+    frames, _ = _tiny_clip("soft", 2, 2)
+    out = tc.stabilize(frames, np.full((3, 1, 1), 0.25, np.float32), refine=False)
+    assert out.shape == (3, 2, 2)
+    np.testing.assert_allclose(out, 0.25, atol=1e-6)
