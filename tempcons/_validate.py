@@ -10,40 +10,70 @@ def _describe(a: np.ndarray) -> str:
     return f"shape {a.shape} and dtype {a.dtype}"
 
 
+def frames_where(bad: np.ndarray) -> str:
+    """Where a check failed in a stack whose first axis is time: ``"frame 2"`` or ``"frames 1, 4, ..."``."""
+    index = np.flatnonzero(bad.reshape(len(bad), -1).any(axis=1))
+    shown = ", ".join(str(i) for i in index[:5]) + (", ..." if index.size > 5 else "")
+    return f"frame{'s' if index.size > 1 else ''} {shown}"
+
+
+def check_unit_range(a: np.ndarray, name: str, per_frame: bool, hint: str = "") -> None:
+    """Raise a ValueError unless the float array ``a`` is finite and in [0, 1].
+
+    The message names ``name``, the smallest and largest values found (printed in full, so that
+    1.0000001 does not read as 1), the frames holding the offending values when ``per_frame``
+    (the first axis is time), and ``hint``.
+    """
+    if a.size == 0:
+        return
+    lo, hi = a.min(), a.max()
+    if lo >= 0 and hi <= 1:  # NaN fails both comparisons, so it is caught here too
+        return
+    finite = np.isfinite(a)
+    if not finite.all():
+        where = f" (in {frames_where(~finite)})" if per_frame else ""
+        raise ValueError(f"{name} contains NaN or Inf values{where}; expected finite values in [0, 1]{hint}")
+    where = f" (outside the range in {frames_where((a < 0) | (a > 1))})" if per_frame else ""
+    # str() prints a float32 with the digits it holds; format() would print its float64 expansion.
+    raise ValueError(f"{name} is float, so its values must be in [0, 1]{hint}; got values from {lo!s} to "
+                     f"{hi!s}{where}")
+
+
+def _check_size(height: int, width: int, name: str, a: np.ndarray) -> None:
+    if height < 2 or width < 2:
+        raise ValueError(f"{name} must be at least 2x2 pixels (H, W >= 2), got {height}x{width} "
+                         f"({_describe(a)})")
+
+
 def check_frame(frame: np.ndarray, name: str = "frame") -> np.ndarray:
-    """One frame: (H, W, 3) or (H, W), uint8 or float in [0, 1], finite."""
+    """One frame: (H, W, 3) or (H, W), at least 2x2, uint8 or float in [0, 1], finite."""
     if not isinstance(frame, np.ndarray):
         raise TypeError(f"{name} must be a numpy array, got {type(frame).__name__}")
     if frame.ndim not in (2, 3) or (frame.ndim == 3 and frame.shape[2] != 3):
         raise ValueError(f"{name} must have shape (H, W, 3) or (H, W), got {_describe(frame)}")
-    if frame.shape[0] < 2 or frame.shape[1] < 2:
-        raise ValueError(f"{name} must be at least 2x2 pixels, got {_describe(frame)}")
+    _check_size(*frame.shape[:2], name, frame)
     if frame.dtype == np.uint8:
         return frame
     if frame.dtype.kind != "f":
         raise TypeError(f"{name} must be uint8 or float in [0, 1], got {_describe(frame)}")
-    if not np.isfinite(frame).all():
-        raise ValueError(f"{name} contains NaN or Inf values")
-    if frame.min() < 0.0 or frame.max() > 1.0:
-        raise ValueError(f"{name} is float, so its values must be in [0, 1]; got "
-                         f"[{frame.min():.4g}, {frame.max():.4g}] (pass uint8 for 0..255)")
+    check_unit_range(frame, name, per_frame=False, hint=" (pass uint8 for 0..255)")
     return frame
 
 
 def check_frames(frames: np.ndarray, name: str = "frames") -> np.ndarray:
-    """A clip: (T, H, W, 3) or (T, H, W), uint8 or float in [0, 1], T >= 1."""
+    """A clip: (T, H, W, 3) or (T, H, W), T >= 1, at least 2x2, uint8 or float in [0, 1]."""
     if not isinstance(frames, np.ndarray):
         raise TypeError(f"{name} must be a numpy array, got {type(frames).__name__}")
     if frames.ndim not in (3, 4) or (frames.ndim == 4 and frames.shape[3] != 3):
         raise ValueError(f"{name} must have shape (T, H, W, 3) or (T, H, W), got {_describe(frames)}")
     if frames.shape[0] == 0:
         raise ValueError(f"{name} is empty (T = 0); give at least one frame")
-    check_frame(frames[0], f"{name}[0]")
-    if frames.dtype != np.uint8:
-        if not np.isfinite(frames).all():
-            raise ValueError(f"{name} contains NaN or Inf values")
-        if frames.min() < 0.0 or frames.max() > 1.0:
-            raise ValueError(f"{name} is float, so its values must be in [0, 1]")
+    _check_size(*frames.shape[1:3], name, frames)
+    if frames.dtype == np.uint8:
+        return frames
+    if frames.dtype.kind != "f":
+        raise TypeError(f"{name} must be uint8 or float in [0, 1], got {_describe(frames)}")
+    check_unit_range(frames, name, per_frame=True, hint=" (pass uint8 for 0..255)")
     return frames
 
 
@@ -60,7 +90,7 @@ def check_flow(flow: np.ndarray, name: str = "flow", shape: tuple[int, ...] | No
         raise TypeError(f"{name} must be a float array, got {_describe(flow)}")
     flow = np.ascontiguousarray(flow, dtype=np.float32)
     if not np.isfinite(flow).all():
-        raise ValueError(f"{name} contains NaN or Inf values")
+        raise ValueError(f"{name} contains NaN or Inf values; a flow must be finite")
     return flow
 
 

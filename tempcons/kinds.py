@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ._validate import check_unit_range, frames_where
+
 KINDS = ("binary", "soft", "alpha", "labels", "instances", "probs")
 # Label ids travel through float32 state channels, exact below 2**24.
 MAX_LABEL = 2 ** 24 - 1
@@ -59,6 +61,11 @@ def _values_summary(masks: np.ndarray) -> np.ndarray:
     return np.unique(masks)
 
 
+def _some(values: np.ndarray) -> str:
+    """The first few of sorted distinct values, for a message, each with the digits its dtype holds."""
+    return f"[{', '.join(str(v) for v in values[:8])}{', ...' if values.size > 8 else ''}]"
+
+
 def check_kind(kind: str | None) -> None:
     """Raise a ValueError naming the supported kinds unless ``kind`` is one of them or None."""
     if kind is None or kind in KINDS:
@@ -73,7 +80,7 @@ def mask_format(masks: np.ndarray, kind: str | None, name: str = "masks") -> Mas
     ----------
     masks : ndarray
         ``(T, H, W)`` or a single ``(H, W)`` mask.
-    kind : {"binary", "soft", "alpha"} or None
+    kind : {"binary", "soft", "alpha", "labels", "instances", "probs"} or None
         None infers it (see module docstring).
     name : str
         Argument name used in error messages.
@@ -104,23 +111,21 @@ def mask_format(masks: np.ndarray, kind: str | None, name: str = "masks") -> Mas
             raise TypeError(f"{name} is bool, which can only be kind='binary', not {kind!r}")
         return MaskFormat("binary", dt, 1.0)
     if dt.kind == "f":
-        if not np.isfinite(masks).all():
-            raise ValueError(f"{name} contains NaN or Inf values")
-        lo, hi = float(masks.min()), float(masks.max())
-        if lo < 0.0 or hi > 1.0:
-            raise ValueError(f"{name} is float, so its values must be in [0, 1]; got [{lo:.4g}, {hi:.4g}]")
+        check_unit_range(masks, name, per_frame=masks.ndim == 3)
         if kind == "binary":
-            if not np.isin(_values_summary(masks), (0.0, 1.0)).all():
-                raise ValueError(f"kind='binary' needs {name} with only 0 and 1; use kind='soft' "
-                                 "for probabilities")
+            values = _values_summary(masks)
+            if not np.isin(values, (0.0, 1.0)).all():
+                others = values[~np.isin(values, (0.0, 1.0))]
+                raise ValueError(f"{name} must hold only 0 and 1 for kind='binary', got other values such as "
+                                 f"{_some(others)}; use kind='soft' for probabilities")
             return MaskFormat("binary", dt, 1.0)
         return MaskFormat(kind or "soft", dt, 1.0)
     if dt == np.uint8:
         values = _values_summary(masks)
         if kind == "binary":
             if not (np.isin(values, (0, 1)).all() or np.isin(values, (0, 255)).all()):
-                raise ValueError(f"kind='binary' needs uint8 {name} with values {{0, 1}} or {{0, 255}}; "
-                                 f"got values {values[:8].tolist()}{'...' if values.size > 8 else ''}")
+                raise ValueError(f"{name} must hold values {{0, 1}} or {{0, 255}} for kind='binary' (uint8), "
+                                 f"got values {_some(values)}; use kind='soft' for 0..255 probabilities")
             return MaskFormat("binary", dt, 255.0 if values.max(initial=0) > 1 else 1.0)
         if kind in ("soft", "alpha"):
             return MaskFormat(kind, dt, 255.0)
@@ -128,11 +133,12 @@ def mask_format(masks: np.ndarray, kind: str | None, name: str = "masks") -> Mas
             return MaskFormat("binary", dt, 255.0)
         if values.size > 32:
             return MaskFormat("soft", dt, 255.0)
-        raise ValueError(f"cannot tell what uint8 {name} with values {values[:8].tolist()} are "
+        raise ValueError(f"cannot tell what uint8 {name} with values {_some(values)} are "
                          "(binary mask, 0..255 probabilities, or labels?); pass kind='binary', "
                          "kind='soft' or kind='labels'")
-    raise TypeError(f"{name} must be bool, uint8 or float in [0, 1] for kinds {KINDS}; got dtype "
-                    f"{dt}; for integer label maps pass kind='labels'")
+    for_kind = f" for kind={kind!r}" if kind else ""
+    raise TypeError(f"{name} must be bool, uint8 or float in [0, 1]{for_kind}, got dtype {dt}; for integer "
+                    "label maps pass kind='labels'")
 
 
 def check_labels(labels: np.ndarray, name: str) -> None:
@@ -141,10 +147,13 @@ def check_labels(labels: np.ndarray, name: str) -> None:
         raise TypeError(f"{name} must hold integer label ids for kind='labels', got dtype {labels.dtype}")
     if labels.size:
         lo, hi = int(labels.min()), int(labels.max())
+        per_frame = labels.ndim == 3
         if lo < 0:
-            raise ValueError(f"{name} has negative label ids (min {lo}); ids must be >= 0")
+            where = f" in {frames_where(labels < 0)}" if per_frame else ""
+            raise ValueError(f"{name} has negative label ids (min {lo}{where}); ids must be >= 0")
         if hi > MAX_LABEL:
-            raise ValueError(f"{name} has label ids up to {hi}; tempcons supports ids below 2**24")
+            where = f" in {frames_where(labels > MAX_LABEL)}" if per_frame else ""
+            raise ValueError(f"{name} has label ids up to {hi}{where}; ids must be below 2**24 = {MAX_LABEL + 1}")
 
 
 def check_probs(probs: np.ndarray, name: str, tolerance: float = 1e-3) -> None:
@@ -154,14 +163,16 @@ def check_probs(probs: np.ndarray, name: str, tolerance: float = 1e-3) -> None:
     if probs.ndim < 3 or probs.shape[-1] < 1:
         raise ValueError(f"{name} must be class probabilities (..., H, W, C) with C >= 1 for kind='probs', "
                          f"got shape {probs.shape}")
-    if not np.isfinite(probs).all():
-        raise ValueError(f"{name} contains NaN or Inf values")
-    if probs.min() < 0 or probs.max() > 1:
-        raise ValueError(f"{name} must be probabilities in [0, 1]; got [{probs.min():.4g}, {probs.max():.4g}]")
-    worst = float(np.abs(probs.sum(axis=-1, dtype=np.float64) - 1.0).max())
-    if worst > tolerance:
-        raise ValueError(f"{name} must sum to 1 over the class axis (last), within {tolerance}; "
-                         f"off by up to {worst:.4g} (apply a softmax first)")
+    per_frame = probs.ndim == 4
+    check_unit_range(probs, name, per_frame, hint=" (class probabilities)")
+    sums = probs.sum(axis=-1, dtype=np.float64)
+    off = np.abs(sums - 1.0) > tolerance
+    if off.any():
+        # Sums shown in the probabilities' own precision: 1.6, not 1.5999999791383743.
+        lo, hi = (probs.dtype.type(v) for v in (sums.min(), sums.max()))
+        where = f" (off in {frames_where(off)})" if per_frame else ""
+        raise ValueError(f"{name} must sum to 1 over the class axis (last), within {tolerance}; got sums "
+                         f"from {lo!s} to {hi!s}{where}; apply a softmax first")
 
 
 def to_evidence(mask: np.ndarray, fmt: MaskFormat) -> np.ndarray:

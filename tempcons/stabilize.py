@@ -21,7 +21,8 @@ import cv2
 import numpy as np
 
 from ._kernels import flow as _kflow
-from ._validate import as_gray_uint8, as_look, as_uint8, check_flow, check_frame, check_frames, check_latency
+from ._validate import (as_gray_uint8, as_look, as_uint8, check_flow, check_frame, check_frames, check_latency,
+                        check_unit_range)
 from .filters import temporal
 from .filters.guided import _guided, upsample
 from .flow import FlowEstimator, invert_flow, upsample_flow
@@ -187,6 +188,8 @@ def check_mask_size(mask_hw: tuple[int, int], frame_hw: tuple[int, int], name: s
     """Masks may be smaller than frames (they are upsampled) but must have the same aspect ratio within 1%."""
     mh, mw = mask_hw
     fh, fw = frame_hw
+    if mh < 1 or mw < 1:
+        raise ValueError(f"{name} is {mh}x{mw} (HxW); masks must be at least 1x1 pixels")
     if mh > fh or mw > fw:
         raise ValueError(f"{name} is {mh}x{mw} (HxW), larger than the frames ({fh}x{fw}); "
                          "resize the masks to the frame size")
@@ -385,9 +388,7 @@ def _check_mask_like(mask: np.ndarray, fmt: MaskFormat, name: str) -> None:
     elif fmt.kind == "probs":
         check_probs(mask, name)
     elif mask.dtype.kind == "f":
-        lo, hi = mask.min(), mask.max()
-        if not (np.isfinite(lo) and np.isfinite(hi)) or lo < 0 or hi > 1:
-            raise ValueError(f"{name} must be finite and in [0, 1]; got range [{lo}, {hi}]")
+        check_unit_range(mask, name, per_frame=False)
     elif fmt.is_binary and mask.dtype == np.uint8:
         if np.count_nonzero(mask[(mask != 0)] != fmt.scale):
             raise ValueError(f"{name} has values other than 0 and {int(fmt.scale)}, but the masks are "

@@ -10,6 +10,14 @@ KINDS = ("binary", "soft", "alpha", "labels", "probs", "instances")
 TINY = [(2, 2), (3, 5), (7, 11), (11, 11), (12, 12)]
 
 
+def _says(info, start, *parts):
+    """The error message starts with the argument's name and holds every part."""
+    message = str(info.value)
+    assert message.startswith(start), message
+    for part in parts:
+        assert part in message, (part, message)
+
+
 def _tiny_clip(kind, h, w, t=3, seed=0):
     """Frames that change a little (so no scene cut hides the flow) and masks of the kind."""
     rng = np.random.default_rng(seed)
@@ -98,3 +106,76 @@ def test_one_pixel_masks_on_tiny_frames_are_upsampled():
     out = tc.stabilize(frames, np.full((3, 1, 1), 0.25, np.float32), refine=False)
     assert out.shape == (3, 2, 2)
     np.testing.assert_allclose(out, 0.25, atol=1e-6)
+
+
+# Error messages: the argument, the value received, where, and what was expected.
+
+@pytest.mark.parametrize("size", [(1, 40), (40, 1), (1, 1)])
+def test_frames_under_two_pixels_are_rejected_by_name_size_and_minimum(size):
+    frames, masks = _tiny_clip("soft", *size)
+    with pytest.raises(ValueError) as info:
+        tc.stabilize(frames, masks)
+    _says(info, "frames ", f"got {size[0]}x{size[1]}", "at least 2x2")
+    with pytest.raises(ValueError) as info:
+        tc.Stabilizer().update(frames[0], masks[0])
+    _says(info, "frame #0 ", f"got {size[0]}x{size[1]}", "at least 2x2")
+
+
+def test_empty_masks_are_rejected_by_name_size_and_minimum():
+    frames, _ = _tiny_clip("soft", 4, 4)
+    with pytest.raises(ValueError, match=r"masks .*0x0.*1x1"):
+        tc.stabilize(frames, np.zeros((3, 0, 0), np.float32))
+
+
+def test_out_of_range_float_masks_show_the_value_frame_and_range():
+    frames, masks = _tiny_clip("soft", 12, 12, t=4)
+    masks[0, 0, 0] = np.float32(1e-7)
+    masks[2, 3, 4] = np.float32(1.0000001)
+    with pytest.raises(ValueError) as info:
+        tc.stabilize(frames, masks)
+    _says(info, "masks ", "to 1.0000001", "frame 2", "[0, 1]")
+    masks[2, 3, 4] = 0.5
+    masks[1, 5, 5] = -0.2
+    masks[3, 5, 5] = -0.1
+    with pytest.raises(ValueError) as info:
+        tc.stabilize(frames, masks)
+    _says(info, "masks ", "from -0.2 to", "frames 1, 3", "[0, 1]")
+
+
+def test_out_of_range_values_elsewhere_show_the_value():
+    frames, masks = _tiny_clip("soft", 12, 12, t=4)
+    bad_frames = frames.astype(np.float32) / 255
+    bad_frames[3, 0, 0, 1] = 1.25
+    with pytest.raises(ValueError) as info:
+        tc.stabilize(bad_frames, masks)
+    _says(info, "frames ", "to 1.25", "frame 3", "[0, 1]")
+    stab = tc.Stabilizer(kind="soft")
+    stab.update(frames[0], masks[0])
+    bad = masks[1].copy()
+    bad[2, 2] = 1.0000001
+    with pytest.raises(ValueError) as info:
+        stab.update(frames[1], bad)
+    _says(info, "mask #1 ", "to 1.0000001", "[0, 1]")
+    _, probs = _tiny_clip("probs", 12, 12, t=4)
+    probs[1, 0, 0] = (0.7, 0.7, -0.4)
+    with pytest.raises(ValueError) as info:
+        tc.stabilize(frames, probs, kind="probs")
+    _says(info, "masks ", "from -0.4", "frame 1", "[0, 1]")
+    probs[1, 0, 0] = (0.7, 0.7, 0.2)
+    with pytest.raises(ValueError) as info:
+        tc.stabilize(frames, probs, kind="probs")
+    _says(info, "masks ", "to 1.6", "frame 1", "sum to 1")
+    _, labels = _tiny_clip("labels", 12, 12, t=4)
+    labels = labels.astype(np.int16)
+    labels[2, 1, 1] = -3
+    with pytest.raises(ValueError) as info:
+        tc.stabilize(frames, labels, kind="labels")
+    _says(info, "masks ", "min -3", "frame 2", ">= 0")
+    with pytest.raises(ValueError) as info:
+        tc.stabilize(frames, np.full((4, 12, 12), 0.3, np.float32), kind="binary")
+    _says(info, "masks ", "0.3", "only 0 and 1")
+    nan = masks.copy()
+    nan[1, 0, 0] = np.nan
+    with pytest.raises(ValueError) as info:
+        tc.stabilize(frames, nan)
+    _says(info, "masks ", "NaN", "frame 1", "[0, 1]")
