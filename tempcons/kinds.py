@@ -9,6 +9,9 @@ Inference rule for ``kind=None`` (documented in the README):
 - anything else (uint8 with only 0 and 1, or with few distinct values; other integer types)
   is ambiguous -- a binary mask or a label map? -- and needs ``kind=``.
 
+16-bit mattes (uint16, 0..65535) are read with ``kind="alpha"`` or ``kind="soft"`` and come back
+as uint16; without a kind uint16 is refused, as it may as well hold label or instance ids.
+
 Label maps (``kind="labels"``) and instance maps (``kind="instances"``), integer ids >= 0, are
 never inferred. Internally every other kind
 becomes float32 evidence in [0, 1]; label maps stay ids.
@@ -37,7 +40,8 @@ class MaskFormat:
     kind : {"binary", "soft", "alpha"}
     dtype : numpy dtype of the input masks.
     scale : float
-        Value that means "fully foreground" in the input: 255 for uint8 0..255 data, 1 otherwise.
+        Value that means "fully foreground" in the input: 255 for uint8 0..255 data, 65535 for
+        uint16 mattes, 1 otherwise.
     """
 
     kind: str
@@ -120,6 +124,8 @@ def mask_format(masks: np.ndarray, kind: str | None, name: str = "masks") -> Mas
                                  f"{_some(others)}; use kind='soft' for probabilities")
             return MaskFormat("binary", dt, 1.0)
         return MaskFormat(kind or "soft", dt, 1.0)
+    if dt == np.uint16 and kind in ("soft", "alpha"):
+        return MaskFormat(kind, dt, 65535.0)
     if dt == np.uint8:
         values = _values_summary(masks)
         if kind == "binary":
@@ -136,9 +142,12 @@ def mask_format(masks: np.ndarray, kind: str | None, name: str = "masks") -> Mas
         raise ValueError(f"cannot tell what uint8 {name} with values {_some(values)} are "
                          "(binary mask, 0..255 probabilities, or labels?); pass kind='binary', "
                          "kind='soft' or kind='labels'")
+    if dt == np.uint16 and kind is None:
+        raise TypeError(f"{name} is uint16, which may be a 16-bit matte or integer ids; pass kind='alpha' "
+                        "(or 'soft') for a 0..65535 matte, kind='labels' or kind='instances' for ids")
     for_kind = f" for kind={kind!r}" if kind else ""
-    raise TypeError(f"{name} must be bool, uint8 or float in [0, 1]{for_kind}, got dtype {dt}; for integer "
-                    "label maps pass kind='labels'")
+    raise TypeError(f"{name} must be bool, uint8 or float in [0, 1]{for_kind} (uint16 too for kind='alpha' "
+                    f"or 'soft'), got dtype {dt}; for integer label maps pass kind='labels'")
 
 
 def check_labels(labels: np.ndarray, name: str) -> None:
@@ -204,4 +213,8 @@ def from_evidence(value: np.ndarray, fmt: MaskFormat) -> np.ndarray:
         flat = np.ascontiguousarray(value, np.float32).reshape(-1, value.shape[-1])
         out = cv2.convertScaleAbs(cv2.threshold(flat, 0.0, 0.0, cv2.THRESH_TOZERO)[1], alpha=255.0)
         return out.reshape(value.shape)
+    if fmt.dtype == np.uint16:
+        # Clipped, x65535 and rounded to nearest, as for uint8.
+        scaled = np.clip(value, 0.0, 1.0) * np.float32(fmt.scale)
+        return np.rint(scaled, out=scaled).astype(np.uint16)
     return np.clip(value, 0.0, 1.0).astype(fmt.dtype)

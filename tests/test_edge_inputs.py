@@ -5,6 +5,7 @@ import pytest
 
 import tempcons as tc
 from tempcons.flow import FlowEstimator
+from tempcons.kinds import from_evidence, mask_format, to_evidence
 
 KINDS = ("binary", "soft", "alpha", "labels", "probs", "instances")
 TINY = [(2, 2), (3, 5), (7, 11), (11, 11), (12, 12)]
@@ -179,3 +180,48 @@ def test_out_of_range_values_elsewhere_show_the_value():
     with pytest.raises(ValueError) as info:
         tc.stabilize(frames, nan)
     _says(info, "masks ", "NaN", "frame 1", "[0, 1]")
+
+
+# 16-bit mattes.
+
+def _static_matte(t=6, h=32, w=40):
+    rng = np.random.default_rng(4)
+    frames = np.repeat(rng.integers(0, 256, (1, h, w, 3), np.uint8), t, axis=0)
+    matte = np.zeros((h, w), np.float64)
+    matte[8:24, 10:30] = 1.0
+    matte[8:24, 16:22] = np.linspace(0.1, 0.9, 6)  # translucent values between the steps
+    return frames, np.repeat(np.round(matte * 65535).astype(np.uint16)[None], t, axis=0)
+
+
+def test_uint16_evidence_round_trips_every_value():
+    values = np.arange(65536, dtype=np.uint16).reshape(256, 256)
+    fmt = mask_format(values, "alpha")
+    assert fmt.scale == 65535
+    np.testing.assert_array_equal(from_evidence(to_evidence(values, fmt), fmt), values)
+
+
+@pytest.mark.parametrize("kind", ["alpha", "soft"])
+@pytest.mark.parametrize("latency", [0, 2, None])
+def test_a_static_uint16_matte_comes_back_uint16_and_unchanged(kind, latency):
+    frames, matte = _static_matte()
+    out = tc.stabilize(frames, matte, kind=kind, latency=latency, refine=False)
+    assert out.dtype == np.uint16 and out.shape == matte.shape
+    assert np.abs(out.astype(np.int32) - matte).max() <= 1  # one quantisation step
+    refined = tc.stabilize(frames, matte, kind=kind, latency=latency)
+    assert refined.dtype == np.uint16 and refined.max() > 65000  # the full 0..65535 range, not 0..1
+
+
+def test_uint16_matte_streams_and_checks_its_dtype():
+    frames, matte = _static_matte(t=3)
+    stab = tc.Stabilizer(kind="alpha", preset="realtime")
+    assert stab.update(frames[0], matte[0]).dtype == np.uint16
+    with pytest.raises(TypeError, match="uint16"):
+        stab.update(frames[1], matte[1].astype(np.float32))
+
+
+def test_uint16_without_a_kind_is_not_taken_for_a_matte():
+    frames, matte = _static_matte(t=3)
+    with pytest.raises(TypeError, match="kind='alpha'"):
+        tc.stabilize(frames, matte)
+    with pytest.raises(TypeError, match="uint16"):
+        tc.stabilize(frames, matte, kind="binary")
