@@ -9,6 +9,8 @@ means), which costs a few box filters per frame.
 
 from __future__ import annotations
 
+import os
+
 import cv2
 import numpy as np
 
@@ -91,8 +93,13 @@ def parse_background(spec, shape: tuple[int, int]):
     """
     if not isinstance(spec, str):
         return spec
+    # Lower case and no full stop: the command line prints it after "--composite: ".
+    forms = "expected '#RRGGBB', 'R,G,B', 'blur[:SIGMA]' or an image file"
     if spec.startswith("#") and len(spec) == 7:
-        return tuple(int(spec[i:i + 2], 16) for i in (1, 3, 5))
+        try:
+            return tuple(int(spec[i:i + 2], 16) for i in (1, 3, 5))
+        except ValueError:
+            raise ValueError(f"background {spec!r} is not a colour (RR, GG, BB are hex digits): {forms}") from None
     if spec.count(",") == 2:
         try:
             return tuple(int(v) for v in spec.split(","))
@@ -100,9 +107,11 @@ def parse_background(spec, shape: tuple[int, int]):
             pass
     if spec == "blur" or spec.startswith("blur:"):
         return spec
+    if not os.path.isfile(spec):
+        raise ValueError(f"background {spec!r} is not a readable image (no such file): {forms}")
     image = cv2.imread(spec, cv2.IMREAD_COLOR)
     if image is None:
-        raise ValueError(f"background {spec!r}: not '#RRGGBB', 'R,G,B', 'blur[:SIGMA]' or a readable image")
+        raise ValueError(f"background {spec!r} is not a readable image: {forms}")
     return cv2.resize(image[..., ::-1], (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
 
 

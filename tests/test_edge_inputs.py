@@ -1,9 +1,12 @@
 """Inputs at the edges of what the library accepts, and what it says about those it refuses."""
 
+import re
+
 import numpy as np
 import pytest
 
 import tempcons as tc
+from tempcons.composite import parse_background
 from tempcons.flow import FlowEstimator
 from tempcons.kinds import from_evidence, mask_format, to_evidence
 
@@ -225,3 +228,18 @@ def test_uint16_without_a_kind_is_not_taken_for_a_matte():
         tc.stabilize(frames, matte)
     with pytest.raises(TypeError, match="uint16"):
         tc.stabilize(frames, matte, kind="binary")
+
+
+# Backgrounds for compositing.
+
+@pytest.mark.parametrize("spec, why", [("#zzzzzz", "hex digits"), ("#12345", "no such file"),
+                                       ("1,2,x", "no such file"), ("no-such-file.png", "no such file")])
+def test_a_bad_background_names_the_text_and_the_accepted_forms(spec, why):
+    with pytest.raises(ValueError) as info:
+        parse_background(spec, (4, 4))
+    message = str(info.value)
+    assert why in message and repr(spec) in message
+    for form in ("'#RRGGBB'", "'R,G,B'", "'blur[:SIGMA]'", "image file"):
+        assert form in message
+    # The command line puts '--composite: ' in front; the message must read on from there.
+    assert re.match(r"[a-z']", message) and not message.endswith(".")
