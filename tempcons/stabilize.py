@@ -429,7 +429,12 @@ def stabilize(frames: np.ndarray, masks: np.ndarray, *, kind: str | None = None,
         t+1, x then y displacement), optionally with the backward flows (frame t+1 to t) as a
         tuple ``(forward, backward)``. Without backward flows they are obtained by inversion.
     progress : callable, optional
-        Wraps the frame loop, e.g. ``tqdm.tqdm``.
+        Wraps each pass's loop over the frames, e.g. ``tqdm.tqdm``: it is called with a
+        ``range`` of frame indices (so ``len`` gives the pass's total) and must yield them back.
+        With ``latency=k`` there is one pass of T frames (the last k are emitted after it, at
+        little cost); offline (``latency=None``) there are two, forward then backward, of T frames
+        each; offline instances first track ids (not wrapped), then run both passes per shot
+        between scene cuts.
     **knobs
         Any field of :class:`tempcons.presets.Settings`, overriding the preset.
 
@@ -550,7 +555,7 @@ def _offline(frames, masks, fmt, settings, flow, supplied, loop) -> np.ndarray:
         prev_fr = fr
     out = np.empty((n, h, w, *masks.shape[3:]), fmt.dtype)
     next_fr, back, decision = None, None, None
-    for t in range(n - 1, -1, -1):
+    for t in loop(range(n - 1, -1, -1)):
         fr = pipe.prepare(frames[t], masks[t], f"#{t}")
         if next_fr is None:
             back = pipe.step(fr, None, None, None)

@@ -243,3 +243,34 @@ def test_a_bad_background_names_the_text_and_the_accepted_forms(spec, why):
         assert form in message
     # The command line puts '--composite: ' in front; the message must read on from there.
     assert re.match(r"[a-z']", message) and not message.endswith(".")
+
+
+# Progress.
+
+class _Passes:
+    """A progress wrapper that records how many items each wrapped loop yielded, and its length."""
+
+    def __init__(self):
+        self.counts, self.totals = [], []
+
+    def __call__(self, iterable):
+        self.totals.append(len(iterable))
+        self.counts.append(0)
+        for item in iterable:
+            self.counts[-1] += 1
+            yield item
+
+
+@pytest.mark.parametrize("kind", ["soft", "labels", "probs"])
+def test_offline_progress_advances_through_both_passes(kind):
+    frames, masks = _tiny_clip(kind, 16, 16, t=5)
+    passes = _Passes()
+    tc.stabilize(frames, masks, kind=kind, preset="realtime", progress=passes)
+    assert passes.counts == [5, 5] and passes.totals == [5, 5]
+
+
+def test_streaming_progress_is_one_pass():
+    frames, masks = _tiny_clip("soft", 16, 16, t=5)
+    passes = _Passes()
+    tc.stabilize(frames, masks, preset="realtime", latency=2, progress=passes)
+    assert passes.counts == [5] and passes.totals == [5]
