@@ -230,6 +230,15 @@ def test_uint16_without_a_kind_is_not_taken_for_a_matte():
         tc.stabilize(frames, matte, kind="binary")
 
 
+def test_every_metric_reads_a_uint16_matte_as_its_float_value():
+    rng = np.random.default_rng(0)
+    stored = rng.integers(0, 65536, (5, 20, 24)).astype(np.uint16)
+    truth = stored[::-1].copy()
+    unit = tc.metrics.evaluate(stored.astype(np.float32) / 65535, gt=truth.astype(np.float32) / 65535, kind="alpha")
+    sixteen = tc.metrics.evaluate(stored, gt=truth, kind="alpha")
+    assert sixteen.values() == unit.values() and "MESSDdt" in unit.metrics
+
+
 # Backgrounds for compositing.
 
 @pytest.mark.parametrize("spec, why", [("#zzzzzz", "hex digits"), ("#12345", "no such file"),
@@ -274,3 +283,4 @@ def test_streaming_progress_is_one_pass():
     passes = _Passes()
     tc.stabilize(frames, masks, preset="realtime", latency=2, progress=passes)
     assert passes.counts == [5] and passes.totals == [5]
+

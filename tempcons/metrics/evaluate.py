@@ -286,7 +286,7 @@ class _Step:
     @cached_property
     def gt_u8(self) -> np.ndarray:
         """gt in 8 bits, as DVM computes its flow on it."""
-        return matting._truth_u8(self.gt, self.gt.astype(np.float32))
+        return matting._truth_u8(self.gt, _unit(self.gt[None], f"gt[{self.t}]", scale=self._scales[1])[0])
 
 
 class _Walk:

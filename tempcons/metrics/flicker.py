@@ -175,7 +175,8 @@ def warping_error(video: np.ndarray, frames: np.ndarray | None = None, *, flow=N
 
 def _unit(video: np.ndarray, name: str = "video", *, scale: int | None = None) -> np.ndarray:
     """A (T, H, W) mask video as float32 in [0, 1]: uint8 / ``scale``, by default 255 unless it
-    only holds 0 and 1 (a caller reading a clip in parts passes the whole clip's), bool as 0/1."""
+    only holds 0 and 1 (a caller reading a clip in parts passes the whole clip's), uint16 / 65535
+    (16-bit mattes; the caller has checked that the kind is soft or alpha), bool as 0/1."""
     video = np.asarray(video)
     if video.ndim != 3 or len(video) == 0:
         raise ValueError(f"{name} must be (T, H, W) masks with T >= 1, got shape {video.shape}")
@@ -183,10 +184,12 @@ def _unit(video: np.ndarray, name: str = "video", *, scale: int | None = None) -
         if scale is None:
             scale = 255 if video.max(initial=0) > 1 else 1
         return video.astype(np.float32) / np.float32(scale)
+    if video.dtype == np.uint16:
+        return video.astype(np.float32) / np.float32(65535)
     if video.dtype == bool:
         return video.astype(np.float32)
     if video.dtype.kind != "f":
-        raise TypeError(f"{name} must be bool, uint8 or float in [0, 1], got dtype {video.dtype}")
+        raise TypeError(f"{name} must be bool, uint8, uint16 or float in [0, 1], got dtype {video.dtype}")
     if not np.isfinite(video).all():
         raise ValueError(f"{name} contains NaN or Inf values")
     return video.astype(np.float32)

@@ -78,11 +78,11 @@ def _alphas(pred: np.ndarray, true: np.ndarray, quantize: str | None) -> tuple[n
         raise ValueError(f"pred and true must both be (T, H, W) alphas, got {pred.shape} and {true.shape}")
     out = []
     for name, a, q in (("pred", pred, quantize), ("true", true, None)):
-        if a.dtype == np.uint8:
-            out.append(a.astype(np.float32) / np.float32(255))
+        if a.dtype in (np.uint8, np.uint16):  # 8-bit or 16-bit PNG mattes, read as stored
+            out.append(a.astype(np.float32) / np.float32(np.iinfo(a.dtype).max))
             continue
         if a.dtype.kind != "f":
-            raise TypeError(f"{name} must be uint8 or float in [0, 1], got dtype {a.dtype}")
+            raise TypeError(f"{name} must be uint8, uint16 or float in [0, 1], got dtype {a.dtype}")
         if not np.isfinite(a).all() or a.min() < 0 or a.max() > 1:
             raise ValueError(f"{name} must be finite and in [0, 1]")
         if q == "truncate":
