@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .outputs import abandon
 
 _KINDS = ("binary", "soft", "alpha", "labels", "instances", "probs")
 
@@ -532,11 +533,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return handler(args)
     except KeyboardInterrupt:
+        abandon()
         if args.debug:
             raise
         print(f"tempcons {args.command}: interrupted", file=sys.stderr)
         return 130
     except Exception as e:
+        abandon()
         if args.debug:
             raise
         print(f"tempcons {args.command}: error: {_message(e)} (--debug shows the traceback)", file=sys.stderr)

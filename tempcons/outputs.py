@@ -22,12 +22,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
-__all__ = ["MANIFEST", "check_placement", "check_new_file", "ClipFolder", "atomic_file", "read_manifest"]
+__all__ = ["MANIFEST", "check_placement", "check_new_file", "ClipFolder", "atomic_file", "abandon", "read_manifest"]
 
 MANIFEST = ".tempcons-manifest.json"  # hidden: a folder of masks lists as masks
 # Hidden siblings: ".<name>.tempcons-partial" while a result is written, ".<name>.tempcons-old"
 # while a complete one is swapped for the previous one.
 _PARTIAL, _OLD = ".tempcons-partial", ".tempcons-old"
+# Results this process has begun and not yet finished or cleaned up (see abandon()).
+_BEGUN: set[Path] = set()
 
 
 def _resolved(path: str | Path) -> Path:
@@ -182,6 +184,7 @@ class ClipFolder:
         self.partial = _sibling(self.path, _PARTIAL)
 
     def __enter__(self) -> Path:
+        _BEGUN.add(self.path)  # before the folder exists: an interrupt may come between any two steps
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.partial.mkdir()
         return self.partial
@@ -189,9 +192,10 @@ class ClipFolder:
     def __exit__(self, kind, error, trace) -> None:
         if kind is not None:
             _remove(self.partial)
-            return
-        (self.partial / MANIFEST).write_text(json.dumps(self.manifest, indent=1, sort_keys=True) + "\n")
-        _commit(self.partial, self.path)
+        else:
+            (self.partial / MANIFEST).write_text(json.dumps(self.manifest, indent=1, sort_keys=True) + "\n")
+            _commit(self.partial, self.path)
+        _BEGUN.discard(self.path)
 
 
 @contextmanager
@@ -206,6 +210,7 @@ def atomic_file(path: str | Path, *, overwrite: bool, option: str = "-o") -> Ite
     path = Path(path)
     _recover(path)
     check_new_file(path, overwrite=overwrite, option=option)
+    _BEGUN.add(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = _sibling(path, _PARTIAL)
     try:
@@ -213,3 +218,14 @@ def atomic_file(path: str | Path, *, overwrite: bool, option: str = "-o") -> Ite
         os.replace(partial, path)
     finally:
         _remove(partial)
+        _BEGUN.discard(path)
+
+
+def abandon() -> None:
+    """Undo what this process began and did not finish: partial results go, a swapped-out one returns.
+
+    The context managers clean up after an exception raised inside them; an interrupt (Ctrl-C)
+    can also land between two of their own steps, so the command calls this when it stops on one.
+    """
+    while _BEGUN:
+        _recover(_BEGUN.pop())

@@ -108,7 +108,7 @@ def test_heatmap_and_timeline_locate_a_blinking_blob():
 def test_reference_free_inputs_are_checked():
     with pytest.raises(ValueError, match=r"\(T, H, W\)"):
         temporal_change(np.zeros((4, 4)))
-    with pytest.raises(TypeError, match="bool, uint8 or float"):
+    with pytest.raises(TypeError, match="bool, uint8, uint16 or float"):
         flip_rate(np.zeros((2, 4, 4), np.int32))
     with pytest.raises(ValueError, match="NaN"):
         area_jitter(np.full((2, 4, 4), np.nan, np.float32))
