@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 import tempcons as tc
+from clips import PALETTE, write_clip
 from tempcons.metrics import evaluate
 
 
@@ -32,9 +33,6 @@ def test_usage_error_exit_code():
     assert res.returncode == 2 and "--frames" in res.stderr
 
 
-PALETTE = [0, 0, 0, 200, 0, 0] + [0] * 762
-
-
 def _tempcons(*args, cwd=None, env=None):
     return subprocess.run([sys.executable, "-m", "tempcons.cli", *map(str, args)], capture_output=True, text=True,
                           timeout=300, cwd=cwd, env=env)
@@ -42,17 +40,9 @@ def _tempcons(*args, cwd=None, env=None):
 
 @pytest.fixture
 def clip_dir(tmp_path):
-    """A small clip on disk: JPEG frames, soft 8-bit masks, palette ground truth."""
-    clip = tc.synthetic.make_clip(n_frames=6, height=48, width=64, seed=4)
+    """A small clip on disk: PNG frames, soft 8-bit masks, palette ground truth."""
     root = tmp_path / "data" / "walker"
-    for sub in ("frames", "masks", "gt"):
-        (root / sub).mkdir(parents=True)
-    for t in range(6):
-        cv2.imwrite(str(root / "frames" / f"{t:05d}.png"), clip.frames[t][..., ::-1])
-        cv2.imwrite(str(root / "masks" / f"{t:05d}.png"), np.round(clip.masks[t] * 255).astype(np.uint8))
-        im = Image.fromarray(clip.truth[t].astype(np.uint8), "P")
-        im.putpalette(PALETTE)
-        im.save(root / "gt" / f"{t:05d}.png")
+    write_clip(root)
     return root
 
 

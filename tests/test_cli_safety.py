@@ -12,14 +12,11 @@ import sys
 import cv2
 import numpy as np
 import pytest
-from PIL import Image
 
 import tempcons as tc
+from clips import PALETTE, write_clip
 from tempcons.io import MaskWriter, open_masks
 from tempcons.outputs import MANIFEST
-
-PALETTE = [0, 0, 0, 200, 0, 0] + [0] * 762
-
 
 def _tempcons(*args, cwd=None, env=None, timeout=300):
     return subprocess.run([sys.executable, "-m", "tempcons.cli", *map(str, args)], capture_output=True, text=True,
@@ -32,6 +29,14 @@ def _console_script(*args, cwd):
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     return subprocess.run([sys.executable, "-I", "-c", "import sys; from tempcons.cli import main; sys.exit(main())",
                            *map(str, args)], capture_output=True, text=True, timeout=300, cwd=cwd, env=env)
+
+
+def _run_segmenter(tmp_path, source, *extra, n_frames=4):
+    """``tempcons run`` on a small video with the segmenter ``source`` (a module defining ``segment``)."""
+    clip = tc.synthetic.make_clip(n_frames=n_frames, height=48, width=64, seed=5)
+    tc.io.write_video(tmp_path / "in.avi", clip.frames, fps=12)
+    (tmp_path / "seg.py").write_text(source)
+    return _tempcons("run", "in.avi", "--segmenter", "seg:segment", "-o", "out", *extra, cwd=tmp_path)
 
 
 def _one_line_error(res, *words):
@@ -47,23 +52,10 @@ def _snapshot(folder):
     return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def _write_clip(root, n_frames=6, seed=4, height=48, width=64):
-    clip = tc.synthetic.make_clip(n_frames=n_frames, height=height, width=width, seed=seed)
-    for sub in ("frames", "masks", "gt"):
-        (root / sub).mkdir(parents=True)
-    for t in range(n_frames):
-        cv2.imwrite(str(root / "frames" / f"{t:05d}.png"), clip.frames[t][..., ::-1])
-        cv2.imwrite(str(root / "masks" / f"{t:05d}.png"), np.round(clip.masks[t] * 255).astype(np.uint8))
-        im = Image.fromarray(clip.truth[t].astype(np.uint8), "P")
-        im.putpalette(PALETTE)
-        im.save(root / "gt" / f"{t:05d}.png")
-    return clip
-
-
 @pytest.fixture
 def clip_dir(tmp_path):
     root = tmp_path / "data" / "walker"
-    _write_clip(root)
+    write_clip(root)
     return root
 
 
@@ -109,11 +101,8 @@ def test_stabilize_float_npy_masks_writes_soft_pngs_not_zeros(clip_dir, tmp_path
 
 
 def test_run_with_a_probability_segmenter_writes_soft_pngs(tmp_path):
-    clip = tc.synthetic.make_clip(n_frames=5, height=48, width=64, seed=5)
-    tc.io.write_video(tmp_path / "in.avi", clip.frames, fps=12)
-    (tmp_path / "prob.py").write_text("def segment(frame):\n    return (frame.mean(axis=2) / 255).astype('float32')\n")
-    res = _tempcons("run", tmp_path / "in.avi", "--segmenter", "prob:segment", "-o", tmp_path / "out", "--quiet",
-                    cwd=tmp_path)
+    res = _run_segmenter(tmp_path, "def segment(frame):\n    return (frame.mean(axis=2) / 255).astype('float32')\n",
+                         "--quiet", n_frames=5)
     assert res.returncode == 0, res.stderr
     written = np.stack(list(open_masks(tmp_path / "out")))
     assert written.dtype == np.uint8 and 20 < written.mean() < 235 and len(np.unique(written)) > 16
@@ -125,7 +114,7 @@ def _davis(tmp_path):
     """A DAVIS-like layout: JPEGImages/480p/<seq>, Annotations/480p/<seq>, method/480p/<seq>."""
     root = tmp_path / "DAVIS"
     for seq, seed in (("bear", 1), ("dog", 2)):
-        _write_clip(tmp_path / "tmp" / seq, n_frames=5, seed=seed)
+        write_clip(tmp_path / "tmp" / seq, n_frames=5, seed=seed)
         for src, dst in (("frames", "JPEGImages"), ("masks", "method"), ("gt", "Annotations")):
             (root / dst / "480p").mkdir(parents=True, exist_ok=True)
             (tmp_path / "tmp" / seq / src).rename(root / dst / "480p" / seq)
@@ -273,13 +262,10 @@ def test_sixteen_bit_mattes_go_through_and_come_back_sixteen_bit(clip_dir, tmp_p
 # 10. One line for every failure.
 
 def test_a_failing_segmenter_is_one_line_naming_it_and_the_frame(tmp_path):
-    clip = tc.synthetic.make_clip(n_frames=4, height=48, width=64, seed=5)
-    tc.io.write_video(tmp_path / "in.avi", clip.frames, fps=12)
-    (tmp_path / "bad.py").write_text("n = 0\ndef segment(frame):\n    global n\n    n += 1\n"
-                                     "    if n == 3:\n        raise RuntimeError('out of memory')\n"
-                                     "    return frame.mean(axis=2) > 100\n")
-    res = _tempcons("run", "in.avi", "--segmenter", "bad:segment", "-o", "out", "--quiet", cwd=tmp_path)
-    _one_line_error(res, "bad:segment", "RuntimeError", "frame 2", "out of memory")
+    res = _run_segmenter(tmp_path, "n = 0\ndef segment(frame):\n    global n\n    n += 1\n"
+                                   "    if n == 3:\n        raise RuntimeError('out of memory')\n"
+                                   "    return frame.mean(axis=2) > 100\n", "--quiet")
+    _one_line_error(res, "seg:segment", "RuntimeError", "frame 2", "out of memory")
     assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out*"))
 
 
@@ -299,20 +285,14 @@ def test_out_of_range_masks_name_the_value(clip_dir, tmp_path):
 
 
 def test_a_missing_optional_module_is_one_line(tmp_path):
-    clip = tc.synthetic.make_clip(n_frames=3, height=48, width=64, seed=5)
-    tc.io.write_video(tmp_path / "in.avi", clip.frames, fps=12)
-    (tmp_path / "lazy.py").write_text("def segment(frame):\n    import not_installed_runtime\n")
-    res = _tempcons("run", "in.avi", "--segmenter", "lazy:segment", "-o", "out", "--quiet", cwd=tmp_path)
-    _one_line_error(res, "lazy:segment", "not_installed_runtime", "pip install")
+    res = _run_segmenter(tmp_path, "def segment(frame):\n    import not_installed_runtime\n", "--quiet")
+    _one_line_error(res, "seg:segment", "not_installed_runtime", "pip install")
 
 
 def test_ctrl_c_exits_130_and_leaves_nothing(tmp_path):
-    clip = tc.synthetic.make_clip(n_frames=4, height=48, width=64, seed=5)
-    tc.io.write_video(tmp_path / "in.avi", clip.frames, fps=12)
-    (tmp_path / "slow.py").write_text("import time, signal, os\nn = 0\ndef segment(frame):\n    global n\n"
-                                      "    n += 1\n    if n == 2:\n        os.kill(os.getpid(), signal.SIGINT)\n"
-                                      "        time.sleep(5)\n    return frame.mean(axis=2) > 100\n")
-    res = _tempcons("run", "in.avi", "--segmenter", "slow:segment", "-o", "out", cwd=tmp_path)
+    res = _run_segmenter(tmp_path, "import time, signal, os\nn = 0\ndef segment(frame):\n    global n\n"
+                                   "    n += 1\n    if n == 2:\n        os.kill(os.getpid(), signal.SIGINT)\n"
+                                   "        time.sleep(5)\n    return frame.mean(axis=2) > 100\n")
     assert res.returncode == 130 and res.stderr.strip().splitlines()[-1] == "tempcons run: interrupted", res.stderr
     assert "Traceback" not in res.stderr
     assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out*"))

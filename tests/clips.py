@@ -1,0 +1,23 @@
+"""Small clips written to disk as users keep them: PNG frames, 8-bit soft masks, palette ground truth."""
+
+import cv2
+import numpy as np
+from PIL import Image
+
+import tempcons as tc
+
+PALETTE = [0, 0, 0, 200, 0, 0] + [0] * 762
+
+
+def write_clip(root, *, n_frames=6, seed=4, height=48, width=64):
+    """``root/frames``, ``root/masks`` (uint8 0..255) and ``root/gt`` (palette 0/1); returns the clip."""
+    clip = tc.synthetic.make_clip(n_frames=n_frames, height=height, width=width, seed=seed)
+    for sub in ("frames", "masks", "gt"):
+        (root / sub).mkdir(parents=True)
+    for t in range(n_frames):
+        cv2.imwrite(str(root / "frames" / f"{t:05d}.png"), clip.frames[t][..., ::-1])
+        cv2.imwrite(str(root / "masks" / f"{t:05d}.png"), np.round(clip.masks[t] * 255).astype(np.uint8))
+        im = Image.fromarray(clip.truth[t].astype(np.uint8), "P")
+        im.putpalette(PALETTE)
+        im.save(root / "gt" / f"{t:05d}.png")
+    return clip
