@@ -280,8 +280,10 @@ def test_out_of_range_masks_name_the_value(clip_dir, tmp_path):
     masks = np.stack(list(open_masks(clip_dir / "masks"))).astype(np.float32) / 255
     masks[3, 10, 10] = 1.0000001  # just above 1: a range printed as "[0, 1]" would hide it
     np.save(tmp_path / "m.npy", masks)
-    res = _tempcons("stabilize", clip_dir / "frames", tmp_path / "m.npy", "-o", tmp_path / "o", "--quiet")
-    _one_line_error(res, "1.0000001")
+    for latency in ("2", "offline"):  # the streaming and the whole-clip checks
+        res = _tempcons("stabilize", clip_dir / "frames", tmp_path / "m.npy", "-o", tmp_path / "o", "--quiet",
+                        "--latency", latency)
+        _one_line_error(res, "1.0000001")
 
 
 def test_a_missing_optional_module_is_one_line(tmp_path):
