@@ -28,7 +28,7 @@ import numpy as np
 
 import tempcons as tc
 from tempcons.stabilize import _Pipeline
-from tempcons.kinds import mask_format
+from tempcons.masks import mask_format
 
 SIZES = {"480p": (480, 854), "720p": (720, 1280), "1080p": (1080, 1920)}
 

@@ -1,6 +1,6 @@
 """Baselines users compare against. They ignore motion; they are here to be beaten, and measured.
 
-Each takes masks of any supported kind (``(T, H, W)``; see :mod:`tempcons.kinds`) and returns
+Each takes masks of any supported kind (``(T, H, W)``; see :mod:`tempcons.masks`) and returns
 the same kind and dtype; binary inputs are smoothed as 0/1 evidence and thresholded at 0.5.
 """
 
@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from .kinds import from_evidence, mask_format, to_evidence
+from .kinds import from_evidence, to_evidence
+from .masks import mask_format
 
 __all__ = ["ema", "temporal_median", "mediapipe_smoothing", "modnet_ofd", "max_overlap_ids"]
 

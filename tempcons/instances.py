@@ -33,7 +33,7 @@ from scipy.optimize import linear_sum_assignment
 
 from ._validate import as_gray_uint8, as_uint8, check_frame, check_frames
 from .flow import FlowEstimator, upsample_flow
-from .kinds import check_labels
+from .masks import check_labels
 
 __all__ = ["InstanceTracker", "TrackedInstances", "track_instances", "frame_histogram"]
 

@@ -1,187 +1,17 @@
-"""Mask kinds: how tempcons reads a segmenter's output and gives it back in the same form.
+"""Mask kinds in the stabilizer: a segmenter's output as evidence, and back in the same form.
 
-Inference rule for ``kind=None`` (documented in the README):
-
-- ``bool`` -> ``"binary"``.
-- ``uint8`` whose values are all in {0, 255} -> ``"binary"`` (0/255 masks).
-- ``uint8`` with more than 32 distinct values -> ``"soft"`` (0..255 probability or alpha).
-- float in [0, 1] -> ``"soft"`` (``"alpha"`` is the same kind, named for mattes).
-- anything else (uint8 with only 0 and 1, or with few distinct values; other integer types)
-  is ambiguous -- a binary mask or a label map? -- and needs ``kind=``.
-
-16-bit mattes (uint16, 0..65535) are read with ``kind="alpha"`` or ``kind="soft"`` and come back
-as uint16; without a kind uint16 is refused, as it may as well hold label or instance ids.
-
-Label maps (``kind="labels"``) and instance maps (``kind="instances"``), integer ids >= 0, are
-never inferred. Internally every other kind
-becomes float32 evidence in [0, 1]; label maps stay ids.
+What a mask array is (its kind, inferred or checked) and how it reads as [0, 1] is
+:mod:`tempcons.masks`; this module adds what only the stabilizer needs: every kind but label
+maps becomes float32 evidence in [0, 1] (label maps stay ids), and the stabilized evidence goes
+back to the caller's dtype and scale.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import cv2
 import numpy as np
 
-from ._validate import check_unit_range, frames_where
-
-KINDS = ("binary", "soft", "alpha", "labels", "instances", "probs")
-# Label ids travel through float32 state channels, exact below 2**24.
-MAX_LABEL = 2 ** 24 - 1
-
-
-@dataclass(frozen=True)
-class MaskFormat:
-    """What the caller gave, so that the output can have the same form.
-
-    Attributes
-    ----------
-    kind : {"binary", "soft", "alpha"}
-    dtype : numpy dtype of the input masks.
-    scale : float
-        Value that means "fully foreground" in the input: 255 for uint8 0..255 data, 65535 for
-        uint16 mattes, 1 otherwise.
-    """
-
-    kind: str
-    dtype: np.dtype
-    scale: float
-
-    @property
-    def is_binary(self) -> bool:
-        return self.kind == "binary"
-
-    @property
-    def is_labels(self) -> bool:
-        """Ids rather than evidence: class labels or instance ids."""
-        return self.kind in ("labels", "instances")
-
-
-def _values_summary(masks: np.ndarray) -> np.ndarray:
-    if masks.dtype == np.uint8:
-        counts = np.bincount(masks.ravel(), minlength=256)
-        return np.flatnonzero(counts)
-    return np.unique(masks)
-
-
-def _some(values: np.ndarray) -> str:
-    """The first few of sorted distinct values, for a message, each with the digits its dtype holds."""
-    return f"[{', '.join(str(v) for v in values[:8])}{', ...' if values.size > 8 else ''}]"
-
-
-def check_kind(kind: str | None) -> None:
-    """Raise a ValueError naming the supported kinds unless ``kind`` is one of them or None."""
-    if kind is None or kind in KINDS:
-        return
-    raise ValueError(f"kind must be one of {KINDS} or None, got {kind!r}")
-
-
-def mask_format(masks: np.ndarray, kind: str | None, name: str = "masks") -> MaskFormat:
-    """Check masks against a kind (or infer it) and record their format.
-
-    Parameters
-    ----------
-    masks : ndarray
-        ``(T, H, W)`` or a single ``(H, W)`` mask.
-    kind : {"binary", "soft", "alpha", "labels", "instances", "probs"} or None
-        None infers it (see module docstring).
-    name : str
-        Argument name used in error messages.
-
-    Returns
-    -------
-    MaskFormat
-
-    Raises
-    ------
-    TypeError
-        Wrong dtype for the kind.
-    ValueError
-        Unknown or ambiguous kind, NaN/Inf, values out of range for the kind.
-    """
-    if not isinstance(masks, np.ndarray):
-        raise TypeError(f"{name} must be a numpy array, got {type(masks).__name__}")
-    check_kind(kind)
-    dt = masks.dtype
-    if kind in ("labels", "instances"):
-        check_labels(masks, name)
-        return MaskFormat(kind, dt, 1.0)
-    if kind == "probs":
-        check_probs(masks, name)
-        return MaskFormat(kind, dt, 1.0)
-    if dt == np.bool_:
-        if kind not in (None, "binary"):
-            raise TypeError(f"{name} is bool, which can only be kind='binary', not {kind!r}")
-        return MaskFormat("binary", dt, 1.0)
-    if dt.kind == "f":
-        check_unit_range(masks, name, per_frame=masks.ndim == 3)
-        if kind == "binary":
-            values = _values_summary(masks)
-            if not np.isin(values, (0.0, 1.0)).all():
-                others = values[~np.isin(values, (0.0, 1.0))]
-                raise ValueError(f"{name} must hold only 0 and 1 for kind='binary', got other values such as "
-                                 f"{_some(others)}; use kind='soft' for probabilities")
-            return MaskFormat("binary", dt, 1.0)
-        return MaskFormat(kind or "soft", dt, 1.0)
-    if dt == np.uint16 and kind in ("soft", "alpha"):
-        return MaskFormat(kind, dt, 65535.0)
-    if dt == np.uint8:
-        values = _values_summary(masks)
-        if kind == "binary":
-            if not (np.isin(values, (0, 1)).all() or np.isin(values, (0, 255)).all()):
-                raise ValueError(f"{name} must hold values {{0, 1}} or {{0, 255}} for kind='binary' (uint8), "
-                                 f"got values {_some(values)}; use kind='soft' for 0..255 probabilities")
-            return MaskFormat("binary", dt, 255.0 if values.max(initial=0) > 1 else 1.0)
-        if kind in ("soft", "alpha"):
-            return MaskFormat(kind, dt, 255.0)
-        if np.isin(values, (0, 255)).all():
-            return MaskFormat("binary", dt, 255.0)
-        if values.size > 32:
-            return MaskFormat("soft", dt, 255.0)
-        raise ValueError(f"cannot tell what uint8 {name} with values {_some(values)} are "
-                         "(binary mask, 0..255 probabilities, or labels?); pass kind='binary', "
-                         "kind='soft' or kind='labels'")
-    if dt == np.uint16 and kind is None:
-        raise TypeError(f"{name} is uint16, which may be a 16-bit matte or integer ids; pass kind='alpha' "
-                        "(or 'soft') for a 0..65535 matte, kind='labels' or kind='instances' for ids")
-    for_kind = f" for kind={kind!r}" if kind else ""
-    raise TypeError(f"{name} must be bool, uint8 or float in [0, 1]{for_kind} (uint16 too for kind='alpha' "
-                    f"or 'soft'), got dtype {dt}; for integer label maps pass kind='labels'")
-
-
-def check_labels(labels: np.ndarray, name: str) -> None:
-    """Integer class or instance ids in 0 .. 2**24 - 1, or a TypeError / ValueError saying why not."""
-    if labels.dtype == np.bool_ or labels.dtype.kind not in "ui":
-        raise TypeError(f"{name} must hold integer label ids for kind='labels', got dtype {labels.dtype}")
-    if labels.size:
-        lo, hi = int(labels.min()), int(labels.max())
-        per_frame = labels.ndim == 3
-        if lo < 0:
-            where = f" in {frames_where(labels < 0)}" if per_frame else ""
-            raise ValueError(f"{name} has negative label ids (min {lo}{where}); ids must be >= 0")
-        if hi > MAX_LABEL:
-            where = f" in {frames_where(labels > MAX_LABEL)}" if per_frame else ""
-            raise ValueError(f"{name} has label ids up to {hi}{where}; ids must be below 2**24 = {MAX_LABEL + 1}")
-
-
-def check_probs(probs: np.ndarray, name: str, tolerance: float = 1e-3) -> None:
-    """Float class probabilities (..., C), C >= 1, each pixel summing to 1 within ``tolerance``."""
-    if probs.dtype.kind != "f":
-        raise TypeError(f"{name} must hold float class probabilities for kind='probs', got dtype {probs.dtype}")
-    if probs.ndim < 3 or probs.shape[-1] < 1:
-        raise ValueError(f"{name} must be class probabilities (..., H, W, C) with C >= 1 for kind='probs', "
-                         f"got shape {probs.shape}")
-    per_frame = probs.ndim == 4
-    check_unit_range(probs, name, per_frame, hint=" (class probabilities)")
-    sums = probs.sum(axis=-1, dtype=np.float64)
-    off = np.abs(sums - 1.0) > tolerance
-    if off.any():
-        # Sums shown in the probabilities' own precision: 1.6, not 1.5999999791383743.
-        lo, hi = (probs.dtype.type(v) for v in (sums.min(), sums.max()))
-        where = f" (off in {frames_where(off)})" if per_frame else ""
-        raise ValueError(f"{name} must sum to 1 over the class axis (last), within {tolerance}; got sums "
-                         f"from {lo!s} to {hi!s}{where}; apply a softmax first")
+from .masks import MaskFormat, as_unit
 
 
 def to_evidence(mask: np.ndarray, fmt: MaskFormat) -> np.ndarray:
@@ -193,9 +23,7 @@ def to_evidence(mask: np.ndarray, fmt: MaskFormat) -> np.ndarray:
         return mask.astype(np.int32)
     if fmt.kind == "probs":
         return np.ascontiguousarray(mask, dtype=np.float32)
-    if fmt.scale == 1.0:
-        return mask.astype(np.float32)
-    return np.multiply(mask, np.float32(1.0 / fmt.scale), dtype=np.float32)
+    return as_unit(mask, uint8_scale=fmt.scale, reciprocal=True)
 
 
 def from_evidence(value: np.ndarray, fmt: MaskFormat) -> np.ndarray:

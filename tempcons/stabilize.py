@@ -26,7 +26,8 @@ from ._validate import (as_gray_uint8, as_look, as_uint8, check_flow, check_fram
 from .filters import temporal
 from .filters.guided import _guided, upsample
 from .flow import FlowEstimator, invert_flow, upsample_flow
-from .kinds import MaskFormat, check_kind, check_labels, check_probs, from_evidence, mask_format, to_evidence
+from .kinds import from_evidence, to_evidence
+from .masks import MaskFormat, check_kind, check_labels, check_probs, mask_format
 from .presets import Settings, settings_for
 
 __all__ = ["stabilize", "Stabilizer"]
@@ -211,7 +212,7 @@ class Stabilizer:
     Parameters
     ----------
     kind : {"binary", "soft", "alpha", "labels", "instances", "probs"} or None
-        Mask kind; None infers it from the first mask (see :mod:`tempcons.kinds`). Label maps
+        Mask kind; None infers it from the first mask (see :mod:`tempcons.masks`). Label maps
         are smoothed by a flow-aligned vote (:mod:`tempcons.labels`); instance maps are first
         given consistent ids (:class:`tempcons.InstanceTracker`), then smoothed the same way.
     preset : {"realtime", "balanced", "quality"} or Settings
@@ -411,7 +412,7 @@ def stabilize(frames: np.ndarray, masks: np.ndarray, *, kind: str | None = None,
         [0, 1] or uint8 0..255 (soft probability or alpha), or integer ids (labels, instances). ``h, w <= H, W`` with the frames'
         aspect ratio; smaller masks are upsampled to the frame size.
     kind : {"binary", "soft", "alpha", "labels", "instances", "probs"} or None
-        None infers it (see :mod:`tempcons.kinds`); ambiguous input raises and asks for it.
+        None infers it (see :mod:`tempcons.masks`); ambiguous input raises and asks for it.
         ``"labels"``: integer class ids, smoothed by a flow-aligned vote (:mod:`tempcons.labels`;
         knobs ``ignore_index``, ``label_margin``). ``"instances"``: integer instance ids, 0 =
         background, arbitrary per frame: made consistent by :func:`tempcons.track_instances`

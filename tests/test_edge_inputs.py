@@ -8,7 +8,8 @@ import pytest
 import tempcons as tc
 from tempcons.composite import parse_background
 from tempcons.flow import FlowEstimator
-from tempcons.kinds import from_evidence, mask_format, to_evidence
+from tempcons.kinds import from_evidence, to_evidence
+from tempcons.masks import mask_format
 
 KINDS = ("binary", "soft", "alpha", "labels", "probs", "instances")
 TINY = [(2, 2), (3, 5), (7, 11), (11, 11), (12, 12)]

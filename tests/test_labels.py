@@ -98,7 +98,7 @@ def test_label_flicker_down_accuracy_kept(multi):
 def test_state_memory_does_not_grow_with_the_class_count():
     from tempcons.labels import LabelPipeline
     from tempcons.presets import settings_for
-    from tempcons.kinds import mask_format
+    from tempcons.masks import mask_format
     rng = np.random.default_rng(0)
     frame = rng.integers(0, 255, (24, 32, 3), np.uint8)
     sizes = []

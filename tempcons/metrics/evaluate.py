@@ -26,7 +26,7 @@ from functools import cached_property
 import numpy as np
 
 from .._validate import check_flow, check_frame
-from ..kinds import mask_format
+from ..masks import mask_format
 from . import matting, semantic
 from .davis import boundary_f_measure, evaluate_sequence, global_table, region_similarity, statistics
 from .flicker import _area_jitter, _unit, boundary_jitter, pair_flows, temporal_change, warping_error
