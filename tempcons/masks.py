@@ -29,7 +29,7 @@ import numpy as np
 from ._validate import check_unit_range, frames_where
 
 __all__ = ["KINDS", "MAX_LABEL", "MaskFormat", "as_unit", "check_kind", "check_labels", "check_probs",
-           "mask_format"]
+           "mask_format", "uint8_scale_of"]
 
 KINDS = ("binary", "soft", "alpha", "labels", "instances", "probs")
 # Label ids travel through float32 state channels, exact below 2**24.
@@ -189,6 +189,18 @@ def check_probs(probs: np.ndarray, name: str, tolerance: float = 1e-3) -> None:
                          f"from {lo!s} to {hi!s}{where}; apply a softmax first")
 
 
+def uint8_scale_of(masks: np.ndarray) -> int:
+    """The value that means "fully foreground" in uint8 masks: 255, or 1 if they hold only 0 and 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> uint8_scale_of(np.array([0, 1], np.uint8)), uint8_scale_of(np.array([0, 128], np.uint8))
+    (1, 255)
+    """
+    return 255 if masks.max(initial=0) > 1 else 1
+
+
 def as_unit(masks: np.ndarray, name: str = "masks", *, uint8_scale: float | None = None,
             reciprocal: bool = False) -> np.ndarray:
     """Masks or mattes as float32 in [0, 1] (a new array; the input is never modified).
@@ -241,7 +253,7 @@ def as_unit(masks: np.ndarray, name: str = "masks", *, uint8_scale: float | None
         check_unit_range(masks, name, per_frame=masks.ndim == 3)
         return masks.astype(np.float32)
     if dt == np.uint8:
-        scale = uint8_scale or (255 if masks.max(initial=0) > 1 else 1)
+        scale = uint8_scale or uint8_scale_of(masks)
     elif dt == np.uint16:
         scale = 65535
     else:

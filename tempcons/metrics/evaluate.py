@@ -26,10 +26,10 @@ from functools import cached_property
 import numpy as np
 
 from .._validate import check_flow, check_frame
-from ..masks import mask_format
+from ..masks import as_unit, mask_format, uint8_scale_of
 from . import matting, semantic
 from .davis import boundary_f_measure, evaluate_sequence, global_table, region_similarity, statistics
-from .flicker import _area_jitter, _unit, boundary_jitter, pair_flows, temporal_change, warping_error
+from .flicker import _area_jitter, boundary_jitter, pair_flows, temporal_change, warping_error
 from .stability import _descriptor, _match_cost
 
 __all__ = ["MetricResult", "Evaluation", "evaluate", "aggregate", "available_metrics"]
@@ -229,10 +229,10 @@ class _Masks(_Input):
         elif self._by_kind:
             self.kind = mask_format(probe, self.kind, where).kind
         if self.array is not None and self.kind != "labels" and frame.dtype == np.uint8:
-            self.scale = 255 if self.array.max(initial=0) > 1 else 1
+            self.scale = uint8_scale_of(self.array)
 
     def _read_scale(self, t: int, frame: np.ndarray) -> None:
-        """uint8 masks read as x / 255 unless the clip only holds 0 and 1, as ``flicker._unit``
+        """uint8 masks read as x / 255 unless the clip only holds 0 and 1, as ``masks.as_unit``
         reads a whole clip; an iterable's first frame with a nonzero value decides (frames of
         zeros read the same either way)."""
         top = int(frame.max(initial=0))
@@ -273,7 +273,7 @@ class _Step:
     @cached_property
     def unit(self) -> np.ndarray:
         """pred as float32 in [0, 1]."""
-        return _unit(self.pred[None], f"pred[{self.t}]", scale=self._scales[0])[0]
+        return as_unit(self.pred, f"pred[{self.t}]", uint8_scale=self._scales[0])
 
     @cached_property
     def binary(self) -> np.ndarray:
@@ -281,12 +281,12 @@ class _Step:
 
     @cached_property
     def gt_binary(self) -> np.ndarray:
-        return _unit(self.gt[None], f"gt[{self.t}]", scale=self._scales[1])[0] >= 0.5
+        return as_unit(self.gt, f"gt[{self.t}]", uint8_scale=self._scales[1]) >= 0.5
 
     @cached_property
     def gt_u8(self) -> np.ndarray:
         """gt in 8 bits, as DVM computes its flow on it."""
-        return matting._truth_u8(self.gt, _unit(self.gt[None], f"gt[{self.t}]", scale=self._scales[1])[0])
+        return matting._truth_u8(self.gt, as_unit(self.gt, f"gt[{self.t}]", uint8_scale=self._scales[1]))
 
 
 class _Walk:

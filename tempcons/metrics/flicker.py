@@ -37,6 +37,7 @@ import numpy as np
 from .._kernels import warp as _kwarp
 from .._validate import check_flow, check_frames
 from ..flow import estimate_flow, fb_consistency
+from ..masks import as_unit
 
 __all__ = ["WarpingError", "warping_error", "lai_visibility", "clip_flows", "pair_flows", "temporal_change",
            "flip_rate", "area_jitter", "boundary_jitter", "flicker_heatmap", "flicker_timeline"]
@@ -173,26 +174,12 @@ def warping_error(video: np.ndarray, frames: np.ndarray | None = None, *, flow=N
     return WarpingError(per, float(per.mean()) if len(per) else 0.0, source)
 
 
-def _unit(video: np.ndarray, name: str = "video", *, scale: int | None = None) -> np.ndarray:
-    """A (T, H, W) mask video as float32 in [0, 1]: uint8 / ``scale``, by default 255 unless it
-    only holds 0 and 1 (a caller reading a clip in parts passes the whole clip's), uint16 / 65535
-    (16-bit mattes; the caller has checked that the kind is soft or alpha), bool as 0/1."""
+def _unit(video: np.ndarray, name: str = "video") -> np.ndarray:
+    """A (T, H, W) mask video as float32 in [0, 1], read as :func:`tempcons.masks.as_unit` reads it."""
     video = np.asarray(video)
     if video.ndim != 3 or len(video) == 0:
         raise ValueError(f"{name} must be (T, H, W) masks with T >= 1, got shape {video.shape}")
-    if video.dtype == np.uint8:
-        if scale is None:
-            scale = 255 if video.max(initial=0) > 1 else 1
-        return video.astype(np.float32) / np.float32(scale)
-    if video.dtype == np.uint16:
-        return video.astype(np.float32) / np.float32(65535)
-    if video.dtype == bool:
-        return video.astype(np.float32)
-    if video.dtype.kind != "f":
-        raise TypeError(f"{name} must be bool, uint8, uint16 or float in [0, 1], got dtype {video.dtype}")
-    if not np.isfinite(video).all():
-        raise ValueError(f"{name} contains NaN or Inf values")
-    return video.astype(np.float32)
+    return as_unit(video, name)
 
 
 def temporal_change(video: np.ndarray) -> np.ndarray:
