@@ -36,6 +36,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ..masks import as_unit
+
 __all__ = ["MattingScore", "mad", "mse", "grad", "conn", "dtssd", "messddt", "tcvom_frame_metrics",
            "fgr_mse", "fgr_mad", "rvm_dataset_mean"]
 
@@ -78,18 +80,14 @@ def _alphas(pred: np.ndarray, true: np.ndarray, quantize: str | None) -> tuple[n
         raise ValueError(f"pred and true must both be (T, H, W) alphas, got {pred.shape} and {true.shape}")
     out = []
     for name, a, q in (("pred", pred, quantize), ("true", true, None)):
-        if a.dtype in (np.uint8, np.uint16):  # 8-bit or 16-bit PNG mattes, read as stored
-            out.append(a.astype(np.float32) / np.float32(np.iinfo(a.dtype).max))
-            continue
-        if a.dtype.kind != "f":
-            raise TypeError(f"{name} must be uint8, uint16 or float in [0, 1], got dtype {a.dtype}")
-        if not np.isfinite(a).all() or a.min() < 0 or a.max() > 1:
-            raise ValueError(f"{name} must be finite and in [0, 1]")
-        if q == "truncate":
-            a = (a * 255).astype(np.uint8).astype(np.float32) / np.float32(255)
-        elif q == "round":
-            a = np.round(a * 255).astype(np.uint8).astype(np.float32) / np.float32(255)
-        out.append(a.astype(np.float32))
+        # 8-bit or 16-bit PNG mattes read as stored: uint8 is always 0..255, even if only 0 and 1.
+        unit = as_unit(a, name, uint8_scale=255)
+        # RVM quantizes the caller's floats, before any cast to float32.
+        if q == "truncate" and a.dtype.kind == "f":
+            unit = (a * 255).astype(np.uint8).astype(np.float32) / np.float32(255)
+        elif q == "round" and a.dtype.kind == "f":
+            unit = np.round(a * 255).astype(np.uint8).astype(np.float32) / np.float32(255)
+        out.append(unit)
     return out[0], out[1]
 
 
