@@ -34,6 +34,7 @@ from scipy.optimize import linear_sum_assignment
 from ._validate import as_gray_uint8, as_uint8, check_frame, check_frames
 from .flow import FlowEstimator, upsample_flow
 from .masks import check_labels
+from .warp import warp_fill
 
 __all__ = ["InstanceTracker", "TrackedInstances", "track_instances", "frame_histogram"]
 
@@ -177,11 +178,6 @@ class InstanceTracker:
         self._prev_small = small
         return flow
 
-    @staticmethod
-    def _warp(ids: np.ndarray, flow: np.ndarray) -> np.ndarray:
-        return cv2.remap(ids, flow, None, cv2.INTER_NEAREST | cv2.WARP_RELATIVE_MAP,
-                         borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-
     def update(self, frame: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, dict]:
         """Relabel one frame's instance map.
 
@@ -226,9 +222,9 @@ class InstanceTracker:
             self._prev_small = self._estimator.shrink(gray)
         else:
             flow = self._pull(gray, ids.shape)
-            warped = self._warp(self._prev_out, flow)
+            warped = warp_fill(self._prev_out, flow, nearest=True)
             for lost in self._lost.values():
-                lost.mask = self._warp(lost.mask, flow)
+                lost.mask = warp_fill(lost.mask, flow, nearest=True)
             mapping = self._match(ids, present, warped)
         hists = {i: frame_histogram(frame, ids == i) for i in present}
         self._recover(ids, present, mapping, hists)

@@ -19,8 +19,8 @@ import cv2
 import numpy as np
 
 from ._kernels import probs as _k
-from .filters.temporal import pull
 from .stabilize import _Frame, _Pipeline
+from .warp import warp_fill
 
 __all__ = ["ProbPipeline", "to_labels"]
 
@@ -89,7 +89,7 @@ class ProbPipeline(_Pipeline):
         if prev is None:
             warped, valid, has_prev = out.packed, np.ones((1, 1), np.float32), False
         else:
-            warped, has_prev = pull(prev.packed, flow), True
+            warped, has_prev = warp_fill(prev.packed, flow), True
         _k.blend(fr.evidence, fr.look, np.float32(1.0 / 255.0), warped, valid, has_prev, np.float32(s.memory),
                  np.float32(0.5 / (s.sigma_color * s.sigma_color)), np.float32(s.kappa), np.float32(s.max_weight),
                  np.float32(s.confidence_floor), out.value, out.total, out.packed)

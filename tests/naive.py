@@ -69,16 +69,21 @@ def exp_neg(z):
     return 0.0 if b < 0.01 else b ** 16
 
 
-def pull_zero_border(src, flow):
-    """Bilinear backward warp where samples outside the image read 0 (per tap, as cv2.BORDER_CONSTANT)."""
+def warp_fill(src, flow, fill=0.0, nearest=False):
+    """Backward warp where what falls outside reads ``fill`` (per bilinear tap, as
+    cv2.BORDER_CONSTANT); nearest rounds the position half to even, as OpenCV does."""
     h, w = src.shape[:2]
-    padded = np.zeros((h + 4, w + 4) + src.shape[2:])
+    padded = np.full((h + 4, w + 4) + src.shape[2:], fill, np.float64)
     padded[2:-2, 2:-2] = src
-    out = np.zeros(src.shape)
+    out = np.full(src.shape, fill, np.float64)
     for y in range(h):
         for x in range(w):
             sx, sy = x + flow[y, x, 0] + 2, y + flow[y, x, 1] + 2
-            if -1 < sx - 2 < w and -1 < sy - 2 < h:
+            if nearest:
+                xi, yi = int(np.rint(sx)), int(np.rint(sy))
+                if 0 <= xi < w + 4 and 0 <= yi < h + 4:
+                    out[y, x] = padded[yi, xi]
+            elif -1 < sx - 2 < w and -1 < sy - 2 < h:
                 x0, y0 = int(np.floor(sx)), int(np.floor(sy))
                 ax, ay = sx - x0, sy - y0
                 out[y, x] = ((1 - ax) * (1 - ay) * padded[y0, x0] + ax * (1 - ay) * padded[y0, x0 + 1]

@@ -91,7 +91,7 @@ KNOBS = dict(memory=0.75, sigma_color=0.08, kappa=0.6, max_weight=2.5, confidenc
 def test_filter_step_matches_reference(seed):
     m, mb, gray, prev, flow, valid = _step_inputs(seed)
     got = temporal.filter_step(m, mb, gray, prev, flow, valid, **KNOBS)
-    warped = naive.pull_zero_border(prev.packed.astype(np.float64), flow)
+    warped = naive.warp_fill(prev.packed.astype(np.float64), flow)
     e, s, packed = naive.blend(m, mb, gray, warped, valid, 0.75, 0.08, 0.6, 2.5, 0.2)
     # cv2.remap quantises positions to 1/32 px; the rest must agree closely.
     assert np.abs(got.value - e).mean() < 5e-3
@@ -114,10 +114,28 @@ def test_pull_matches_reference_on_smooth_image():
     rng = _rng(7)
     src = texture(20, 24, rng, channels=4)
     flow = _flow(rng, 20, 24, 2.0)
-    got = temporal.pull(src, flow)
-    ref = naive.pull_zero_border(src.astype(np.float64), flow)
+    got = warp.warp_fill(src, flow)
+    ref = naive.warp_fill(src.astype(np.float64), flow)
     assert np.abs(got - ref).max() < 0.05
     assert np.abs(got - ref).mean() < 5e-3
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("nearest", [False, True])
+def test_warp_fill_matches_reference_inside_and_at_the_border(seed, nearest):
+    rng = _rng(seed)
+    src = rng.random((13, 17, 3)).astype(np.float32)
+    # Whole 1/32 px (OpenCV's position grid), large enough that a third of the samples leave the image.
+    flow = np.round(_flow(rng, 13, 17, 5.0) * 32) / np.float32(32)
+    got = warp.warp_fill(src, flow, nearest=nearest, fill=0.25)
+    ref = naive.warp_fill(src.astype(np.float64), flow.astype(np.float64), fill=0.25, nearest=nearest)
+    np.testing.assert_allclose(got, ref, atol=1e-6)
+    x, y = np.meshgrid(np.arange(17), np.arange(13))
+    outside = (x + flow[..., 0] < -1) | (x + flow[..., 0] > 17) | (y + flow[..., 1] < -1) | (y + flow[..., 1] > 13)
+    straddle = ~outside & ((x + flow[..., 0] < 0) | (x + flow[..., 0] > 16) | (y + flow[..., 1] < 0)
+                           | (y + flow[..., 1] > 12))
+    assert outside.sum() > 20 and straddle.sum() > 5  # both border cases are exercised
+    assert (got[outside] == 0.25).all()
 
 
 def test_recursive_step_without_history_returns_evidence():

@@ -20,26 +20,24 @@ Two forms share one step: the causal recursive form (one step per new frame, the
 once) and the bidirectional form (a causal pass in each direction, merged so that the frame's
 own evidence counts once).
 
-The state is warped with ``cv2.remap`` and a relative map: four float32 channels (weighted
-value, weight, grey, chroma) cost the same as one, and OpenCV's SIMD remap is about twice as fast
-as a Numba gather (``tempcons.warp`` keeps the Numba warps for general use). Weighted values are
-interpolated (premultiplied), so the history's value is exact where the weight is partial.
+The state is warped with :func:`tempcons.warp.warp_fill` (OpenCV's remap): four float32
+channels (weighted value, weight, grey, chroma) cost the same as one, and it is about twice as
+fast as a Numba gather. Weighted values are interpolated (premultiplied), so the history's value
+is exact where the weight is partial.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from .._kernels import temporal as _k
+from ..warp import warp_fill
 
-__all__ = ["TemporalState", "filter_step", "merge", "hysteresis", "pull", "new_state"]
+__all__ = ["TemporalState", "filter_step", "merge", "hysteresis", "new_state"]
 
 _f32 = np.float32
-_RELATIVE_LINEAR = cv2.INTER_LINEAR | cv2.WARP_RELATIVE_MAP
-_RELATIVE_NEAREST = cv2.INTER_NEAREST | cv2.WARP_RELATIVE_MAP
 
 
 @dataclass
@@ -60,13 +58,6 @@ class TemporalState:
     value: np.ndarray
     total: np.ndarray
     packed: np.ndarray
-
-
-def pull(src: np.ndarray, flow: np.ndarray, fill: float = 0.0, nearest: bool = False,
-         dst: np.ndarray | None = None) -> np.ndarray:
-    """Backward-warp ``src`` along a full-resolution ``flow`` (H, W, 2); outside the image: ``fill``."""
-    return cv2.remap(src, flow, None, _RELATIVE_NEAREST if nearest else _RELATIVE_LINEAR, dst=dst,
-                     borderMode=cv2.BORDER_CONSTANT, borderValue=(fill, fill, fill, fill))
 
 
 def new_state(height: int, width: int) -> TemporalState:
@@ -114,7 +105,7 @@ def filter_step(evidence: np.ndarray, local_mean: np.ndarray, look: np.ndarray,
     if previous is None:
         warped, valid, has_prev = out.packed, evidence, False
     else:
-        warped, has_prev = pull(previous.packed, flow, dst=scratch), True
+        warped, has_prev = warp_fill(previous.packed, flow, dst=scratch), True
     look_scale = _f32(1.0 / 255.0) if look.dtype == np.uint8 else _f32(1.0)
     _k.blend(evidence, local_mean, look, look_scale, warped, valid, has_prev, _f32(memory),
              _f32(0.5 / (sigma_color * sigma_color)), _f32(kappa), _f32(max_weight),
@@ -161,5 +152,5 @@ def hysteresis(value: np.ndarray, previous: np.ndarray | None, flow: np.ndarray 
     if previous is None:
         return (value > 0.5).astype(np.uint8)
     out = np.empty(value.shape, np.uint8)
-    _k.hysteresis(value, pull(previous, flow, fill=255, nearest=True), valid, _f32(margin), out)
+    _k.hysteresis(value, warp_fill(previous, flow, nearest=True, fill=255), valid, _f32(margin), out)
     return out
