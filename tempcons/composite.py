@@ -14,21 +14,20 @@ import os
 import cv2
 import numpy as np
 
+from .masks import as_unit
+
 __all__ = ["composite", "estimate_foreground", "parse_background"]
 
 
-def _unit(image: np.ndarray) -> np.ndarray:
-    image = np.asarray(image)
-    return image.astype(np.float32) / 255 if image.dtype == np.uint8 else image.astype(np.float32)
+def _unit(image: np.ndarray, name: str) -> np.ndarray:
+    """A frame, image or matte as float32 in [0, 1]; uint8 is always 0..255 here, even if only 0 and 1."""
+    return as_unit(image, name, uint8_scale=255)
 
 
 def _alpha(alpha: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    a = np.asarray(alpha)
-    a = a.astype(np.float32) if a.dtype == np.bool_ else _unit(a) if a.dtype == np.uint8 else a.astype(np.float32)
+    a = _unit(alpha, "alpha")
     if a.shape != shape:
         raise ValueError(f"alpha must have the frame's size {shape}, got {a.shape}")
-    if not np.isfinite(a).all() or a.min() < 0 or a.max() > 1:
-        raise ValueError("alpha must be finite and in [0, 1] (float), 0..255 (uint8) or bool")
     return a
 
 
@@ -51,7 +50,7 @@ def estimate_foreground(frame: np.ndarray, alpha: np.ndarray, radius: int | None
     frame : ndarray, (H, W, 3)
         uint8 or float in [0, 1].
     alpha : ndarray, (H, W)
-        Float in [0, 1], uint8 0..255 or bool.
+        Float in [0, 1], uint8 0..255, uint16 0..65535 or bool.
     radius : int, optional
         Box radius of the first pass (the second uses 3); default 1.5 % of the diagonal.
 
@@ -61,6 +60,8 @@ def estimate_foreground(frame: np.ndarray, alpha: np.ndarray, radius: int | None
 
     Raises
     ------
+    TypeError
+        A dtype other than those above.
     ValueError
         Shapes or values out of range.
 
@@ -71,7 +72,7 @@ def estimate_foreground(frame: np.ndarray, alpha: np.ndarray, radius: int | None
     >>> bool(np.allclose(estimate_foreground(frame, alpha), 0.5, atol=1e-4))
     True
     """
-    image = _unit(frame)
+    image = _unit(frame, "frame")
     if image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"frame must be (H, W, 3), got {image.shape}")
     a = _alpha(alpha, image.shape[:2])
@@ -124,8 +125,8 @@ def composite(frame: np.ndarray, alpha: np.ndarray, background, *, foreground: n
     frame : ndarray, (H, W, 3)
         uint8 or float in [0, 1].
     alpha : ndarray, (H, W)
-        Float in [0, 1], uint8 0..255 or bool: 1 keeps the frame (the person), 0 shows the
-        background.
+        Float in [0, 1], uint8 0..255, uint16 0..65535 or bool: 1 keeps the frame (the
+        person), 0 shows the background.
     background : tuple, str or ndarray
         An RGB colour (0..255 tuple), ``"blur"`` / ``"blur:SIGMA"`` (the frame blurred, sigma 2 %
         of the diagonal by default), or an image / another video's frame ``(H, W, 3)``.
@@ -140,8 +141,11 @@ def composite(frame: np.ndarray, alpha: np.ndarray, background, *, foreground: n
 
     Raises
     ------
+    TypeError
+        A frame, matte or image of a dtype other than those above.
     ValueError
-        Shapes that differ, a background spec that is none of the above.
+        Shapes that differ, float values outside [0, 1], a background spec that is none of the
+        above.
 
     Examples
     --------
@@ -150,7 +154,7 @@ def composite(frame: np.ndarray, alpha: np.ndarray, background, *, foreground: n
     >>> composite(frame, alpha, (0, 255, 0))[:, :, 1].tolist()
     [[200, 255], [200, 255]]
     """
-    image = _unit(frame)
+    image = _unit(frame, "frame")
     if image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"frame must be (H, W, 3), got {image.shape}")
     a = _alpha(alpha, image.shape[:2])[..., None]
@@ -164,11 +168,11 @@ def composite(frame: np.ndarray, alpha: np.ndarray, background, *, foreground: n
             raise ValueError(f"a background colour is an (R, G, B) tuple, got {background!r}")
         bg = np.broadcast_to(np.float32(background) / 255, image.shape)
     else:
-        bg = _unit(background)
+        bg = _unit(background, "background")
         if bg.shape != image.shape:
             raise ValueError(f"background image must be {image.shape}, got {bg.shape}")
     if foreground is not None:
-        fg = _unit(foreground)
+        fg = _unit(foreground, "foreground")
     elif estimate:
         fg = estimate_foreground(image, a[..., 0])
     else:
