@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..masks import as_unit
 from .davis import region_similarity
 from .flicker import clip_flows, lai_visibility, warping_error
 
@@ -57,7 +58,8 @@ class ClipRuler:
 
     def score(self, out: np.ndarray) -> dict:
         """``flicker`` and ``excess`` of the output binarised at 0.5, ``soft_flicker``, mean ``J`` over frames 1..T-2."""
-        binary = out > (127 if out.dtype == np.uint8 else 0.5)
+        # uint8 is 0..255 here, as warping_error reads it for soft_flicker, even if only 0 and 1.
+        binary = as_unit(out, "out", uint8_scale=255) > 0.5
         flick = self.flicker(binary)
         inner = slice(1, -1) if len(out) > 2 else slice(None)
         return {"flicker": flick, "excess": flick - self.truth_flicker,
