@@ -120,6 +120,7 @@ def _stabilize_clip(frames, masks, folder, *, kind, preset, latency, flow, bits,
 
     from .composite import composite as blend, parse_background
     from .io import MaskWriter, write_video
+    from .masks import as_unit
     from .outputs import atomic_file
     from .stabilize import Stabilizer, stabilize
 
@@ -166,13 +167,9 @@ def _stabilize_clip(frames, masks, folder, *, kind, preset, latency, flow, bits,
             yield held.popleft(), res
 
     def alpha(mask):
-        if mask.dtype.kind == "f" or mask.dtype == np.bool_:
-            return mask
         if kind in ("labels", "instances") or (kind is None and masks.mode in ("P", "I;16")):
             return mask > 0  # any object is foreground
-        if mask.dtype == np.uint16:
-            return mask.astype(np.float32) / 65535
-        return mask.astype(np.float32) / (255 if mask.max(initial=0) > 1 else 1)
+        return as_unit(mask, "stabilized mask")
 
     names = iter(masks.names)
     with ExitStack() as stack:
