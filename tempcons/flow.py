@@ -15,9 +15,9 @@ import cv2
 import numpy as np
 
 from ._kernels import flow as _k
-from ._validate import as_gray_uint8, check_flow, check_frame
+from ._validate import as_gray_uint8, check_flow, check_frame, check_frames
 
-__all__ = ["FlowEstimator", "estimate_flow", "fb_consistency", "invert_flow", "METHODS"]
+__all__ = ["FlowEstimator", "estimate_flow", "clip_flows", "pair_flows", "fb_consistency", "invert_flow", "METHODS"]
 
 _DIS_PRESETS = {
     "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
@@ -175,6 +175,82 @@ def estimate_flow(frame_a: np.ndarray, frame_b: np.ndarray, *, method: str = "di
     small_a = est.shrink(as_gray_uint8(frame_a))
     small_b = est.shrink(as_gray_uint8(frame_b))
     return upsample_flow(est(small_a, small_b), *frame_a.shape[:2])
+
+
+def clip_flows(frames: np.ndarray, *, preset: str = "medium", scale: float = 1.0):
+    """Yield (forward, backward) DIS flows for each consecutive pair of a clip.
+
+    Parameters
+    ----------
+    frames : ndarray, (T, H, W, 3) or (T, H, W)
+    preset : str
+        DIS preset ("medium": the metrics' measuring flow).
+    scale : float
+        Resolution the flow is computed at (1.0: full, as the metrics use it).
+
+    Yields
+    ------
+    (ndarray, ndarray)
+        Flow t -> t+1 and t+1 -> t, float32 (H, W, 2), for t = 0 .. T-2.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> frames = np.zeros((3, 32, 32, 3), np.uint8)
+    >>> [f.shape for f, _ in clip_flows(frames)]
+    [(32, 32, 2), (32, 32, 2)]
+    """
+    for t in range(len(frames) - 1):
+        yield (estimate_flow(frames[t], frames[t + 1], preset=preset, scale=scale),
+               estimate_flow(frames[t + 1], frames[t], preset=preset, scale=scale))
+
+
+def pair_flows(shape: tuple[int, int, int], frames: np.ndarray | None, flow, flow_source: str | None):
+    """(forward, backward) flow of each consecutive pair and where they came from, as the metrics
+    take it: the caller's, or DIS "medium" at full resolution on ``frames``.
+
+    Parameters
+    ----------
+    shape : (int, int, int)
+        (T, H, W) of the video the flow is for.
+    frames : ndarray, (T, H, W, 3) or (T, H, W), optional
+        To compute the flow on, lazily (one pair at a time), when ``flow`` is None.
+    flow : tuple (forward, backward) of (T-1, H, W, 2) arrays, optional
+    flow_source : str, optional
+        Label of a given ``flow`` (default "caller").
+
+    Returns
+    -------
+    pairs : iterable of (ndarray, ndarray)
+        Float32 flow t -> t+1 and t+1 -> t per pair.
+    source : str
+
+    Raises
+    ------
+    ValueError, TypeError
+        Neither frames nor flow, or shapes that do not fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> still = np.zeros((2, 4, 4, 2), np.float32)
+    >>> pairs, source = pair_flows((3, 4, 4), None, (still, still), None)
+    >>> len(list(pairs)), source
+    (2, 'caller')
+    """
+    n, h, w = shape
+    if flow is None:
+        if frames is None:
+            raise ValueError("give the input frames (to compute the flow on) or flow=(forward, backward)")
+        frames = check_frames(frames)
+        if frames.shape[:3] != (n, h, w):
+            raise ValueError(f"frames {frames.shape[:3]} and the evaluated video {(n, h, w)} must have the same T, H, W")
+        return clip_flows(frames), "opencv-dis-medium-full"
+    if not (isinstance(flow, tuple) and len(flow) == 2):
+        raise TypeError("flow must be a (forward, backward) tuple of (T-1, H, W, 2) arrays")
+    fw = check_flow(flow[0], "flow[0] (forward)", (n - 1, h, w, 2))
+    bw = check_flow(flow[1], "flow[1] (backward)", (n - 1, h, w, 2))
+    return zip(fw, bw), flow_source or "caller"
 
 
 def fb_consistency(flow_ab: np.ndarray, flow_ba: np.ndarray, *, alpha: float = 0.01,

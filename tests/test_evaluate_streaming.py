@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 import tempcons as tc
+from tempcons.flow import clip_flows
 from tempcons.io import open_frames, open_masks
 from tempcons.metrics import evaluate, matting, semantic
 from tempcons.metrics.davis import boundary_f_measure, evaluate_sequence, global_table, region_similarity, statistics
-from tempcons.metrics.flicker import (area_jitter, boundary_jitter, clip_flows, flip_rate, temporal_change,
-                                      warping_error)
+from tempcons.metrics.flicker import area_jitter, boundary_jitter, flip_rate, temporal_change, warping_error
 from tempcons.metrics.stability import temporal_stability
 
 

@@ -26,10 +26,11 @@ from functools import cached_property
 import numpy as np
 
 from .._validate import check_flow, check_frame
+from ..flow import pair_flows
 from ..masks import as_unit, mask_format, uint8_scale_of
 from . import matting, semantic
 from .davis import boundary_f_measure, evaluate_sequence, global_table, region_similarity, statistics
-from .flicker import _area_jitter, boundary_jitter, pair_flows, temporal_change, warping_error
+from .flicker import _area_jitter, boundary_jitter, temporal_change, warping_error
 from .stability import _descriptor, _match_cost
 
 __all__ = ["MetricResult", "Evaluation", "evaluate", "aggregate", "available_metrics"]

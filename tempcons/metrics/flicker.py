@@ -34,12 +34,11 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .._kernels import warp as _kwarp
-from .._validate import check_flow, check_frames
-from ..flow import estimate_flow, fb_consistency
+from ..flow import fb_consistency, pair_flows
 from ..masks import as_unit
+from ..warp import warp
 
-__all__ = ["WarpingError", "warping_error", "lai_visibility", "clip_flows", "pair_flows", "temporal_change",
+__all__ = ["WarpingError", "warping_error", "lai_visibility", "temporal_change",
            "flip_rate", "area_jitter", "boundary_jitter", "flicker_heatmap", "flicker_timeline"]
 
 
@@ -81,34 +80,6 @@ def lai_visibility(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
     ndarray of bool, (H, W)
     """
     return fb_consistency(forward, backward, alpha=0.01, beta=0.5, motion_boundary=True, outside_valid=True)
-
-
-def clip_flows(frames: np.ndarray, *, preset: str = "medium", scale: float = 1.0):
-    """Yield (forward, backward) DIS flows for each consecutive pair of a clip."""
-    for t in range(len(frames) - 1):
-        yield (estimate_flow(frames[t], frames[t + 1], preset=preset, scale=scale),
-               estimate_flow(frames[t + 1], frames[t], preset=preset, scale=scale))
-
-
-def pair_flows(shape: tuple[int, int, int], frames: np.ndarray | None, flow, flow_source: str | None):
-    """(forward, backward) flow of each consecutive pair and where they came from.
-
-    ``flow`` is a (forward, backward) tuple of (T-1, H, W, 2) arrays (labelled ``flow_source``,
-    default "caller"); without it, DIS "medium" at full resolution on ``frames``, lazily.
-    """
-    n, h, w = shape
-    if flow is None:
-        if frames is None:
-            raise ValueError("give the input frames (to compute the flow on) or flow=(forward, backward)")
-        frames = check_frames(frames)
-        if frames.shape[:3] != (n, h, w):
-            raise ValueError(f"frames {frames.shape[:3]} and the evaluated video {(n, h, w)} must have the same T, H, W")
-        return clip_flows(frames), "opencv-dis-medium-full"
-    if not (isinstance(flow, tuple) and len(flow) == 2):
-        raise TypeError("flow must be a (forward, backward) tuple of (T-1, H, W, 2) arrays")
-    fw = check_flow(flow[0], "flow[0] (forward)", (n - 1, h, w, 2))
-    bw = check_flow(flow[1], "flow[1] (backward)", (n - 1, h, w, 2))
-    return zip(fw, bw), flow_source or "caller"
 
 
 def warping_error(video: np.ndarray, frames: np.ndarray | None = None, *, flow=None,
@@ -159,16 +130,14 @@ def warping_error(video: np.ndarray, frames: np.ndarray | None = None, *, flow=N
     scale = 1.0 / 255.0 if video.dtype == np.uint8 else 1.0
     planes = video[..., None] if video.ndim == 3 else video
     per = np.zeros(max(n - 1, 0))
-    warped = np.empty((h, w), np.float32)
-    inside = np.empty((h, w), np.bool_)
     for t, (f, b) in enumerate(pairs):
         vis = visibility[t] if visibility is not None else lai_visibility(f, b)
         cur = planes[t].astype(np.float32) * np.float32(scale)
         nxt = planes[t + 1].astype(np.float32) * np.float32(scale)
         total = 0.0
+        warped = warp(nxt, f)[0]
         for c in range(cur.shape[2]):
-            _kwarp.warp_plane(np.ascontiguousarray(nxt[..., c]), f, False, warped, inside)
-            total += float(np.sum(((warped - cur[..., c]) ** 2)[vis], dtype=np.float64))
+            total += float(np.sum(((warped[..., c] - cur[..., c]) ** 2)[vis], dtype=np.float64))
         count = float(vis.sum()) * cur.shape[2]
         per[t] = total / (count if count > 0 else h * w * cur.shape[2])
     return WarpingError(per, float(per.mean()) if len(per) else 0.0, source)
@@ -292,11 +261,8 @@ def boundary_jitter(video: np.ndarray, frames: np.ndarray | None = None, *, flow
         flow, flow_source = (still, still), "none (unwarped)"
     pairs, source = pair_flows((n, h, w), frames, flow, flow_source)
     per = np.full(max(n - 1, 0), np.nan)
-    warped = np.empty((h, w), np.float32)
-    inside = np.empty((h, w), np.bool_)
     for t, (fw, _) in enumerate(pairs):
-        _kwarp.warp_plane(b[t + 1].astype(np.float32), fw, True, warped, inside)
-        a, c = _boundary(b[t]), _boundary(warped > 0.5)
+        a, c = _boundary(b[t]), _boundary(warp(b[t + 1], fw, order=0)[0])
         if a.any() and c.any():
             per[t] = 0.5 * (_mean_distance(a, c) + _mean_distance(c, a))
     finite = per[~np.isnan(per)]
@@ -326,12 +292,9 @@ def flicker_heatmap(video: np.ndarray, frames: np.ndarray | None = None, *, flow
     pairs, _ = pair_flows((n, h, w), frames, flow, flow_source)
     total = np.zeros((h, w))
     count = np.zeros((h, w))
-    warped = np.empty((h, w), np.float32)
-    inside = np.empty((h, w), np.bool_)
     for t, (fw, bw) in enumerate(pairs):
         vis = lai_visibility(fw, bw)
-        _kwarp.warp_plane(np.ascontiguousarray(v[t + 1]), fw, False, warped, inside)
-        total += np.where(vis, np.abs(warped - v[t]), 0.0)
+        total += np.where(vis, np.abs(warp(v[t + 1], fw)[0] - v[t]), 0.0)
         count += vis
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, total / count, np.nan)

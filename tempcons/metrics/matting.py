@@ -37,6 +37,7 @@ import cv2
 import numpy as np
 
 from ..masks import as_unit
+from ..warp import warp_dvm, warp_erofeev, warp_tcvom
 
 __all__ = ["MattingScore", "mad", "mse", "grad", "conn", "dtssd", "messddt", "tcvom_frame_metrics",
            "fgr_mse", "fgr_mad", "rvm_dataset_mean"]
@@ -288,24 +289,6 @@ def _region(protocol: str, trimap, g: np.ndarray) -> np.ndarray:
     return np.ones_like(g) if trimap is None else (trimap > 0).astype(np.float32)
 
 
-def _sample_bilinear(img: np.ndarray, x: np.ndarray, y: np.ndarray, border: str) -> np.ndarray:
-    """img at (x, y) in pixels, bilinear; outside taps read 0 (``"zero"``) or the edge (``"clamp"``)."""
-    h, w = img.shape
-    x0, y0 = np.floor(x).astype(np.int64), np.floor(y).astype(np.int64)
-    ax, ay = (x - x0).astype(img.dtype), (y - y0).astype(img.dtype)
-    out = np.zeros(x.shape, img.dtype)
-    for dy, wy in ((0, 1 - ay), (1, ay)):
-        for dx, wx in ((0, 1 - ax), (1, ax)):
-            xi, yi = x0 + dx, y0 + dy
-            if border == "zero":
-                ok = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
-                tap = np.where(ok, img[np.clip(yi, 0, h - 1), np.clip(xi, 0, w - 1)], 0)
-            else:
-                tap = img[np.clip(yi, 0, h - 1), np.clip(xi, 0, w - 1)]
-            out += wx * wy * tap
-    return out
-
-
 def tcvom_frame_metrics(pred: np.ndarray, true: np.ndarray, trimap: np.ndarray, flow: np.ndarray | None = None,
                         flow_valid: np.ndarray | None = None, *, quantize: str | None = None) -> dict:
     """Every per-frame number of TCVOM's ``calc_metric.py`` (VideoMatting108 protocol).
@@ -352,7 +335,6 @@ def tcvom_frame_metrics(pred: np.ndarray, true: np.ndarray, trimap: np.ndarray, 
             raise ValueError(f"flow_valid must be (T-1, H, W), got {valid.shape}")
     keys = ("mSAD", "MSE", "SSDA", "dtSSD", "MESSDdt_fix", "MESSDdt", "pixel_count", "flow_pixel_count")
     out = {k: np.zeros(n) for k in keys}
-    yy, xx = np.mgrid[:g.shape[1], :g.shape[2]].astype(np.float32)
     for t in range(n):
         m = (trimap[t] > 0) & (trimap[t] < 255)
         e = p[t] - g[t]
@@ -368,11 +350,9 @@ def tcvom_frame_metrics(pred: np.ndarray, true: np.ndarray, trimap: np.ndarray, 
         if flow is None:
             out["MESSDdt_fix"][t] = out["MESSDdt"][t] = np.nan
             continue
-        u = np.where(valid[t], flow[t, ..., 0], 0)
-        v = np.where(valid[t], flow[t, ..., 1], 0)
+        f = np.where(valid[t][..., None], flow[t], 0)
         keep = m & valid[t]
-        warped = (_sample_bilinear(p[t + 1], xx + u, yy + v, "zero")
-                  - _sample_bilinear(g[t + 1], xx + u, yy + v, "zero"))
+        warped = warp_tcvom(p[t + 1], f) - warp_tcvom(g[t + 1], f)
         out["MESSDdt_fix"][t] = np.abs(e[keep] - warped[keep]).sum()
         out["MESSDdt"][t] = np.abs(e[keep] ** 2 - warped[keep] ** 2).sum()
         out["flow_pixel_count"][t] = keep.sum()
@@ -454,22 +434,14 @@ def messddt(pred: np.ndarray, true: np.ndarray, *, protocol: str = "dvm", trimap
     sq = (p - g) ** 2
     values = np.empty(n - 1)
     if protocol == "dvm":
-        rows, cols = np.mgrid[:h, :w]
         for t in range(n - 1):
-            # The reference stacks (col, row) and reads them as (row, col), into a flattened batch.
-            r = np.clip(cols + flows[t, ..., 0], 0, h - 1)
-            c = np.clip(rows + flows[t, ..., 1], 0, w - 1)
             nxt = 1 if whole_clip else t + 1
-            index = r * w + c
-            sq_next = sq[nxt].ravel()[index]
-            mask_next = mask[nxt].ravel()[index]
+            sq_next, mask_next = warp_dvm(sq[nxt], flows[t]), warp_dvm(mask[nxt], flows[t])
             values[t] = np.abs(sq[t] * mask[t] - sq_next * mask_next).sum(dtype=np.float32)
         counts = mask[:-1].reshape(n - 1, -1).sum(axis=1) + 1.0
         return _score("MESSDdt", protocol, values, counts, source)
-    yy, xx = np.mgrid[:h, :w].astype(np.float64)
     for t in range(n - 1):
-        x, y = xx + flows[t, ..., 0], yy + flows[t, ..., 1]
-        warped = _sample_bilinear(sq[t + 1].astype(np.float64), x, y, "clamp")
+        warped = warp_erofeev(sq[t + 1].astype(np.float64), flows[t])
         values[t] = np.sum(np.abs(sq[t] - warped) * mask[t])
     return _score("MESSDdt", protocol, values, None, source)
 

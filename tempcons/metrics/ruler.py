@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..flow import clip_flows
 from ..masks import as_unit
 from .davis import region_similarity
-from .flicker import clip_flows, lai_visibility, warping_error
+from .flicker import lai_visibility, warping_error
 
 __all__ = ["ClipRuler"]
 

@@ -43,8 +43,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._kernels import warp as _kwarp
-from .flicker import lai_visibility, pair_flows
+from ..flow import pair_flows
+from ..warp import warp, warp_vspw_grid_sample
+from .flicker import lai_visibility
 
 __all__ = ["VideoConsistency", "vc_windows", "video_consistency", "SegmentationScore", "mean_iou",
            "temporal_consistency", "pooled_value"]
@@ -330,24 +331,6 @@ def _miou(conf: np.ndarray) -> SegmentationScore:
     return SegmentationScore("mIoU", "vspw", _mean_present(iou), iou, [], conf)
 
 
-def _warp_vspw(nxt: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """VSPW's nearest ``grid_sample``: coordinates scaled by W/(W-1), half a pixel off, zeros outside."""
-    h, w = nxt.shape
-    yy, xx = np.mgrid[:h, :w].astype(np.float32)
-    ix = (xx + flow[..., 0]) * np.float32(w / max(w - 1, 1)) - np.float32(0.5)
-    iy = (yy + flow[..., 1]) * np.float32(h / max(h - 1, 1)) - np.float32(0.5)
-    xi, yi = np.rint(ix).astype(np.int64), np.rint(iy).astype(np.int64)
-    inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
-    return np.where(inside, nxt[np.clip(yi, 0, h - 1), np.clip(xi, 0, w - 1)], 0)
-
-
-def _warp_plane(nxt: np.ndarray, flow: np.ndarray, nearest: bool) -> tuple[np.ndarray, np.ndarray]:
-    out = np.empty(nxt.shape, np.float32)
-    inside = np.empty(nxt.shape, np.bool_)
-    _kwarp.warp_plane(np.ascontiguousarray(nxt, dtype=np.float32), flow, nearest, out, inside)
-    return out, inside
-
-
 def _etc_counts(tally: np.ndarray, c: int) -> np.ndarray:
     """ETC's ``intersectionAndUnion`` of a :func:`_tally` of (output, target) labels: (intersection,
     union) per class, binned as ``np.histogram(bins=np.arange(C + 1))`` bins them (id C falls in
@@ -368,12 +351,12 @@ def _tc_pixels(cur: np.ndarray, nxt: np.ndarray, forward: np.ndarray, backward: 
                protocol: str) -> tuple[np.ndarray, np.ndarray]:
     """The labels TC compares for one pair: prediction t and prediction t+1 warped back, per pixel kept."""
     if protocol == "vspw":
-        return cur, _warp_vspw(nxt, forward)
+        return cur, warp_vspw_grid_sample(nxt, forward)
     if protocol == "etc":
-        target = _warp_plane(nxt, forward, False)[0].astype(np.uint8)
+        target = warp(nxt, forward)[0].astype(np.uint8)
         # ETC ignores a pixel whose warped label reads 255 by writing 255 into the output too.
         return np.where(target == 255, 255, cur), target
-    warped, inside = _warp_plane(nxt, forward, True)
+    warped, inside = warp(nxt, forward, order=0)
     keep = inside & lai_visibility(forward, backward)
     return cur[keep], warped[keep].astype(np.int64)
 
