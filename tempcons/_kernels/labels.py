@@ -9,21 +9,10 @@ import numpy as np
 from numba import njit, prange
 
 from .sampling import exp_neg
+from .warp import nearest_source
 
 L1, W1, L2, W2 = 0, 1, 2, 3
 EMPTY = np.float32(-1.0)
-
-
-@njit(cache=True, inline="always", fastmath=True)
-def _nearest(x, y, flow, w, h):
-    """Nearest source pixel of (x, y) along the flow, or (-1, -1) outside."""
-    sx = np.float32(x) + flow[y, x, 0]
-    sy = np.float32(y) + flow[y, x, 1]
-    xi = np.int64(np.floor(sx + np.float32(0.5)))
-    yi = np.int64(np.floor(sy + np.float32(0.5)))
-    if xi < 0 or yi < 0 or xi >= w or yi >= h:
-        return -1, -1
-    return xi, yi
 
 
 @njit(cache=True, parallel=True, fastmath=True, nogil=True, error_model="numpy")
@@ -50,7 +39,7 @@ def vote(lab, conf, look, look_scale, flow, valid, has_prev, prev, prev_look, la
             look_out[y, x, 1] = ch
             a1, s1, a2, s2 = EMPTY, np.float32(0.0), EMPTY, np.float32(0.0)
             if has_prev:
-                xi, yi = _nearest(x, y, flow, ww, hh)
+                xi, yi = nearest_source(x, y, flow, ww, hh)
                 if xi >= 0:
                     d = g - prev_look[yi, xi, 0]
                     dc = ch - prev_look[yi, xi, 1]
@@ -138,7 +127,7 @@ def decide(lab, slots, prev_out, flow, valid, has_prev, margin, ignore, out):
             a2, s2 = slots[y, x, L2], slots[y, x, W2]
             best = lab[y, x] if a1 == EMPTY else np.int64(a1)
             if has_prev and valid[vy, min(np.int64(x * vw / ww), vw - 1)] > np.float32(0.5):
-                xi, yi = _nearest(x, y, flow, ww, hh)
+                xi, yi = nearest_source(x, y, flow, ww, hh)
                 if xi >= 0:
                     p = np.float32(prev_out[yi, xi])
                     sp = _score(p, a1, s1, a2, s2)
