@@ -83,15 +83,12 @@ def _written(stored: str | None, kind: str | None, bits: int | None):
                          "with tempcons.stabilize(..., kind='probs') in Python")
     if bits is None:
         return (stored if stored in ("L", "I;16", "P") else None), lambda res: res, "ids" if ids else "unit"
-    top = {np.dtype(np.uint8): 255, np.dtype(np.uint16): 65535}
+    from .masks import as_unit
 
     def unit(res: np.ndarray) -> np.ndarray:
         if res.dtype.kind == "f" or res.dtype == np.bool_:
-            return res
-        if res.dtype not in top:
-            raise ValueError(f"--bits {bits}: results of dtype {res.dtype} are not a soft mask or matte; "
-                             "pass --kind soft or --kind alpha, or leave --bits out")
-        return res.astype(np.float32) / top[res.dtype]
+            return res  # the writer scales these itself
+        return as_unit(res, f"--bits {bits}: a stabilized mask", uint8_scale=255)
 
     return ("I;16" if bits == 16 else "L"), unit, "unit"
 
