@@ -17,7 +17,8 @@ import numpy as np
 from ._kernels import flow as _k
 from ._validate import as_gray_uint8, check_flow, check_frame, check_frames
 
-__all__ = ["FlowEstimator", "estimate_flow", "clip_flows", "pair_flows", "fb_consistency", "invert_flow", "METHODS"]
+__all__ = ["FlowEstimator", "estimate_flow", "clip_flows", "pair_flows", "fb_consistency", "invert_flow", "METHODS",
+           "DIS_PRESETS"]
 
 _DIS_PRESETS = {
     "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
@@ -25,6 +26,7 @@ _DIS_PRESETS = {
     "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
 }
 METHODS = ("dis", "farneback")
+DIS_PRESETS = tuple(_DIS_PRESETS)
 
 
 def _dis_min_size(dis: cv2.DISOpticalFlow) -> tuple[int, int]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
 
+from .flow import DIS_PRESETS, METHODS
+
 __all__ = ["Settings", "PRESETS", "settings_for"]
 
 
@@ -116,6 +118,15 @@ class Settings:
             if not ok:
                 raise ValueError(what)
 
+        # Checked here, where they are set, so that a typo fails under its own name and not
+        # later inside the flow estimator or a kernel.
+        need(self.flow_method in METHODS, f"flow_method must be one of {METHODS}, got {self.flow_method!r}")
+        need(self.flow_preset in DIS_PRESETS, f"flow_preset must be one of {DIS_PRESETS}, got {self.flow_preset!r}")
+        need(self.fb_alpha >= 0.0, f"fb_alpha must be >= 0, got {self.fb_alpha!r}")
+        need(self.fb_beta >= 0.0, f"fb_beta must be >= 0, got {self.fb_beta!r}")
+        for switch in ("refine", "refine_color"):
+            need(isinstance(getattr(self, switch), bool),
+                 f"{switch} must be True or False, got {getattr(self, switch)!r}")
         need(0.0 <= self.memory < 1.0, f"memory must be in [0, 1), got {self.memory!r}")
         need(self.sigma_color > 0.0, f"sigma_color must be > 0, got {self.sigma_color!r}")
         need(0.0 <= self.kappa <= 1.0, f"kappa must be in [0, 1], got {self.kappa!r}")
