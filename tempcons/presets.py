@@ -2,7 +2,8 @@
 
 Every knob is a keyword-only argument of :func:`tempcons.stabilize` and
 :class:`tempcons.Stabilizer`; a preset only chooses their defaults. The measured cost and effect
-of each preset are in ``docs/benchmarks.md``.
+of each preset are in ``docs/benchmarks.md``; why each default has its value, in
+``docs/tuning.md``.
 """
 
 from __future__ import annotations
@@ -51,26 +52,16 @@ class Settings:
     refine_eps : float
         Guided filter regularisation (guide in [0, 1]).
     alpha_refine_eps : float
-        The same for mattes (``kind="alpha"``): lower, so that the refined matte follows fine
-        structure instead of smoothing it; on the composited matting clips (docs/benchmarks.md)
-        1e-4 lowered MAD on all eight clip-input pairs against 1e-3 (parkour-on-kitesurf's
-        MediaPipe matte from 1.07x raw's to 0.91x) and dtSSD on six (one equal, one +0.01).
+        ``refine_eps`` for mattes (``kind="alpha"``): lower, so that the refined matte follows
+        fine structure instead of smoothing it.
     alpha_kappa : float
-        ``kappa`` for mattes, in [0, 1]: a matte value the frame contradicts should not be pulled
-        toward the past. 1.0 lowered MAD on all eight matting pairs against the masks' 0.6 and
-        changed no dtSSD for the worse.
+        ``kappa`` for mattes, in [0, 1]: a matte value the frame contradicts is not pulled toward
+        the past.
     alpha_sigma_color : float
-        ``sigma_color`` for mattes: a matte value carried along a wrong flow vector shows as a
-        ghost or a lagging edge, and is counted in full by MAD (a mask's is mostly thresholded
-        away). Against 0.1, 0.05 lowered MAD on all eight matting pairs at latency 0 and offline
-        (kitesurf-on-parkour's synthetic matte 1.37x raw's -> 1.18x offline) and dtSSD on all but
-        one (+0.01).
+        ``sigma_color`` for mattes: tighter, because a matte value carried along a wrong flow
+        vector shows in full as a ghost or a lagging edge.
     alpha_refine_scale : float
-        ``refine_scale`` for mattes, in (0, 1]: the coefficients of a fast guided filter computed
-        on a quarter-size grid smear structures a few pixels wide. Against 0.25, 0.5 lowered MAD
-        on all eight matting pairs with ``realtime`` and ``balanced`` (dtSSD within 0.01), at
-        about 6 ms more per 720p frame; full resolution lowered dtSSD further but not MAD on every
-        pair, at 20 ms more.
+        ``refine_scale`` for mattes, in (0, 1]: finer, so that thin structures are not smeared.
     refine_scale : float
         Subsampling of the fast guided filter, in (0, 1].
     refine_color : bool
@@ -79,10 +70,8 @@ class Settings:
         Label maps: a pixel changes class only when the new class's support exceeds the
         current one's by this fraction.
     label_kappa : float
-        Label maps: ``kappa`` of the vote, in [0, 1]. Higher than the soft path's: a label
-        either agrees or not, and on the synthetic multi-person clips (``docs/labels.md``) 0.9
-        kept mIoU and per-instance J at or above the input's at every latency, where 0.6 cut
-        more flicker but lost accuracy at latency 0.
+        Label maps: ``kappa`` of the vote, in [0, 1]; higher than the soft path's, because a
+        label either agrees or not.
     ignore_index : int or None
         Label maps: the id that means "not labelled" (e.g. 255); kept where the input has it
         and never voted for.
@@ -154,10 +143,7 @@ class Settings:
         return asdict(self)
 
 
-# Chosen on the real clips of ../shared/data/real (docs/benchmarks.md): flow quality is the
-# main lever on flicker; a long memory (0.95) lowered flicker without costing J there; the grey
-# guide cost J (up to -0.014) where person and background have similar luminance, so every
-# preset refines with the colour guide.
+# Why these values: docs/tuning.md.
 PRESETS: dict[str, Settings] = {
     "realtime": Settings(flow_preset="ultrafast"),
     "balanced": Settings(flow_preset="medium", flow_scale=0.35),
