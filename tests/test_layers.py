@@ -4,6 +4,8 @@ through the flow layer, so that a change to the stabilizer can never move a scor
 import ast
 from pathlib import Path
 
+import pytest
+
 import tempcons
 
 PACKAGE = Path(tempcons.__file__).parent
@@ -43,6 +45,24 @@ def _imports(name: str, path: Path) -> set[str]:
     return {m for m in modules if m.startswith("tempcons.") and _module_path(m)}
 
 
+def _reach(start: set) -> tuple[set, dict]:
+    """Every tempcons module that the modules ``start`` import, transitively, and who imported each first."""
+    seen, todo, via = set(), sorted(start), {}
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for imported in _imports(name, _module_path(name)):
+            via.setdefault(imported, name)
+            todo.append(imported)
+    return seen, via
+
+
+def _forbidden(seen: set, via: dict, banned: tuple) -> dict:
+    return {m: via[m] for m in seen if any(m == b or m.startswith(f"{b}.") for b in banned)}
+
+
 def test_metrics_do_not_import_the_stabilizer():
     """Follow every import statement of tempcons.metrics, transitively, through tempcons' own modules.
 
@@ -53,17 +73,25 @@ def test_metrics_do_not_import_the_stabilizer():
     the module); the root ``tempcons/__init__.py`` is the one module left out, as it only
     gathers the public names.
     """
-    start = {f"tempcons.metrics.{p.stem}" if p.stem != "__init__" else "tempcons.metrics"
-             for p in (PACKAGE / "metrics").glob("*.py")}
-    seen, todo, via = set(), sorted(start), {}
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        for imported in _imports(name, _module_path(name)):
-            via.setdefault(imported, name)
-            todo.append(imported)
-    bad = {m: via[m] for m in seen if any(m == s or m.startswith(f"{s}.") for s in STABILIZER)}
+    seen, via = _reach({f"tempcons.metrics.{p.stem}" if p.stem != "__init__" else "tempcons.metrics"
+                        for p in (PACKAGE / "metrics").glob("*.py")})
+    bad = _forbidden(seen, via, STABILIZER)
     assert not bad, f"the metrics import the stabilizer: {bad} (module: imported by)"
     assert "tempcons.masks" in seen  # the walk does see the imports it must
+
+
+# The layers below what uses them: each may import only what lies under it.
+FOUNDATIONS = ("tempcons.masks", "tempcons.flow", "tempcons.warp", "tempcons._validate", "tempcons._kernels",
+               "tempcons.presets")
+FILES = ("tempcons.io", "tempcons.outputs")
+ABOVE = STABILIZER + ("tempcons.metrics", "tempcons.cli", "tempcons.wrap", "tempcons.demo", "tempcons.baselines")
+
+
+@pytest.mark.parametrize("layer, banned", [
+    (FOUNDATIONS, ABOVE + FILES),  # masks, motion and settings know nothing of what uses them
+    (FILES, ABOVE),                # reading and writing files knows no stabilizer and no metric
+])
+def test_lower_layers_never_import_higher_ones(layer, banned):
+    seen, via = _reach({m for m in layer if _module_path(m)})
+    bad = _forbidden(seen, via, banned)
+    assert not bad, f"{layer} reach {bad} (module: imported by)"
