@@ -8,9 +8,9 @@ gives each object one id for as long as it is seen, causally:
    thumbnails above ``cut_difference``), every track is forgotten and ids start afresh; either
    test alone fires on fast motion or lighting changes;
 2. **matching**: the previous frame's output ids are pulled into the current frame along the
-   optical flow (nearest neighbour); the IoU of every current instance with every warped track
-   (one joint histogram, O(H x W)) feeds ``scipy.optimize.linear_sum_assignment``; pairs below
-   ``min_iou`` are not matched;
+   optical flow (nearest neighbour; the caller's flow, or the tracker's own DIS); the IoU of
+   every current instance with every warped track (one joint histogram, O(H x W)) feeds
+   ``scipy.optimize.linear_sum_assignment``; pairs below ``min_iou`` are not matched;
 3. **lost tracks**: a track that finds no instance is kept ``max_lost`` frames with its last
    mask (carried along the flow) and its colour histogram; an unmatched instance that overlaps
    the carried mask or looks like the track (hue-saturation histogram correlation above
@@ -19,8 +19,9 @@ gives each object one id for as long as it is seen, causally:
 4. everything else gets a new id, never one used before.
 
 :func:`track_instances` runs it over a clip and returns the new id maps, the per-frame mapping
-and the cuts; ``tempcons.stabilize(..., kind="instances")`` then smooths the relabelled maps
-with the label-map vote.
+and the cuts. ``tempcons.stabilize(..., kind="instances")`` runs the tracker inside its own
+pipeline, handing it the flow it computes (or was given) for each frame pair, and smooths the
+relabelled maps with the label-map vote.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import cv2
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from ._validate import as_gray_uint8, as_uint8, check_frame, check_frames
+from ._validate import as_gray_uint8, as_uint8, check_flow, check_frame, check_frames
 from .flow import FlowEstimator, upsample_flow
 from .masks import check_labels
 from .warp import warp_fill
@@ -127,7 +128,7 @@ class InstanceTracker:
         Mean absolute grey difference (0..255) between consecutive thumbnails above which a cut
         may be declared.
     flow_preset, flow_scale
-        DIS settings of the matching flow.
+        DIS settings of the matching flow, used when :meth:`update` is not given one.
 
     Examples
     --------
@@ -163,7 +164,8 @@ class InstanceTracker:
 
     def reset(self) -> None:
         """Forget every track (a new clip); ids keep increasing, so none is ever reused."""
-        self._prev_small: np.ndarray | None = None
+        self._prev_gray: np.ndarray | None = None
+        self._prev_small: np.ndarray | None = None  # the previous frame on the flow's grid, once shrunk
         self._prev_hist: np.ndarray | None = None
         self._prev_thumb: np.ndarray | None = None
         self._prev_out: np.ndarray | None = None
@@ -171,14 +173,15 @@ class InstanceTracker:
         self._lost: dict[int, _Lost] = {}
         self._t = 0
 
-    def _pull(self, gray: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-        """Flow current -> previous at frame resolution: where each pixel was one frame ago."""
+    def _pull(self, gray: np.ndarray) -> np.ndarray:
+        """The tracker's own flow current -> previous at frame resolution: where each pixel was one frame ago."""
+        # Each frame is shrunk once; the previous one only when it came with a flow and was not.
+        prev = self._estimator.shrink(self._prev_gray) if self._prev_small is None else self._prev_small
         small = self._estimator.shrink(gray)
-        flow = upsample_flow(self._estimator(small, self._prev_small), *size)
         self._prev_small = small
-        return flow
+        return upsample_flow(self._estimator(small, prev), *gray.shape)
 
-    def update(self, frame: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, dict]:
+    def update(self, frame: np.ndarray, ids: np.ndarray, flow: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
         """Relabel one frame's instance map.
 
         Parameters
@@ -187,6 +190,10 @@ class InstanceTracker:
             The video frame (RGB or grey, uint8 or float in [0, 1]).
         ids : ndarray of int, (H, W)
             Instance ids of that frame, 0 = background, arbitrary numbering.
+        flow : ndarray, float32, (H, W, 2), optional
+            Flow from this frame to the previous one (it pulls the previous ids into this frame),
+            at frame resolution. Without it the tracker computes its own DIS flow. Unused for
+            the first frame and at a scene cut.
 
         Returns
         -------
@@ -197,13 +204,15 @@ class InstanceTracker:
         Raises
         ------
         ValueError, TypeError
-            Bad frame or ids, size change without :meth:`reset`.
+            Bad frame, ids or flow, size change without :meth:`reset`.
         """
         check_frame(frame, "frame")
         ids = np.asarray(ids)
         check_labels(ids, "ids")
         if ids.shape != frame.shape[:2]:
             raise ValueError(f"ids must have the frame's size {frame.shape[:2]}, got {ids.shape}")
+        if flow is not None:
+            flow = check_flow(flow, "flow", (*ids.shape, 2))
         if self._prev_out is not None and self._prev_out.shape != ids.shape:
             raise ValueError(f"frame size changed from {self._prev_out.shape} to {ids.shape}; call reset()")
         gray = as_gray_uint8(frame)
@@ -218,10 +227,11 @@ class InstanceTracker:
         self.cut = cut
         self._prev_hist, self._prev_thumb = hist, thumb
         mapping: dict[int, int] = {}
-        if self._prev_out is None:
-            self._prev_small = self._estimator.shrink(gray)
-        else:
-            flow = self._pull(gray, ids.shape)
+        if self._prev_out is not None:
+            if flow is None:
+                flow = self._pull(gray)
+            else:
+                self._prev_small = None
             warped = warp_fill(self._prev_out, flow, nearest=True)
             for lost in self._lost.values():
                 lost.mask = warp_fill(lost.mask, flow, nearest=True)
@@ -238,7 +248,7 @@ class InstanceTracker:
             self._hists[new] = hists[i]
             self._lost.pop(new, None)
         self._forget(out, set(mapping.values()))
-        self._prev_out = out
+        self._prev_out, self._prev_gray = out, gray
         self._t += 1
         return _as_dtype(out, ids.dtype), mapping
 

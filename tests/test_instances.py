@@ -138,3 +138,25 @@ def test_vpq_sees_an_id_switch_only_in_windows_across_it():
     assert result["per_window"][1] == pytest.approx(1.0)
     assert result["per_window"][2] < 1.0
     assert vpq(sem, inst, sem, inst, things=[1], num_classes=2, windows=(1, 2))["vpq"] == pytest.approx(1.0)
+
+
+def _pair_that_moves(shift=32, h=48, w=128):
+    """Two like boxes moving ``shift`` px right in one frame: without the motion, the first lands on the second."""
+    rng = np.random.default_rng(3)
+    frames = np.repeat((rng.random((1, h, w, 3)) * 60 + 90).astype(np.uint8), 2, axis=0)
+    ids = np.zeros((2, h, w), np.int32)
+    for t in range(2):
+        for k, x in enumerate((8, 40)):
+            frames[t, 16:32, x + t * shift:x + t * shift + 16] = (200, 60, 60)
+            ids[t, 16:32, x + t * shift:x + t * shift + 16] = (k + 1) * (1 if t == 0 else 7)
+    forward = np.zeros((1, h, w, 2), np.float32)
+    forward[..., 0] = shift
+    return frames, ids, (forward, -forward)
+
+
+def test_the_tracker_takes_a_flow_from_the_caller():
+    frames, ids, (_, backward) = _pair_that_moves()
+    tracker = tc.InstanceTracker()
+    first, _ = tracker.update(frames[0], ids[0])
+    second, _ = tracker.update(frames[1], ids[1], flow=backward[0])
+    assert second[20, 45] == first[20, 13] and second[20, 77] == first[20, 45]
