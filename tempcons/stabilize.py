@@ -223,7 +223,8 @@ class Stabilizer:
     flow : None, "dis", "farneback" or callable
         Flow source. A callable ``flow(prev_frame, next_frame) -> (H, W, 2)`` float array (x, y
         displacement in pixels) is called twice per frame pair (both directions). Per-frame
-        arrays can also be passed to :meth:`update`.
+        arrays can also be passed to :meth:`update`. For instances, the tracker matches ids
+        along the same flow.
     **knobs
         Any field of :class:`tempcons.presets.Settings`, overriding the preset.
 
@@ -299,19 +300,15 @@ class Stabilizer:
             pipe.fmt = mask_format(mask, self.kind, f"mask {where}")
         else:
             _check_mask_like(mask, pipe.fmt, f"mask {where}")
-        cut = False
-        if self._tracker is not None:
-            mask = self._tracker.update(frame, mask)[0]
-            cut = self._tracker.cut
         fr = pipe.prepare(frame, mask, where)
         prev = self._last
         pair = None
-        if prev is not None and not cut:
+        if prev is not None:
             supplied = None if flow is None else _split_flow(flow, (*pipe.size, 2), f"flow for frame {where}")
             pair = pipe.pair(prev.fr, fr, supplied)
-            state = pipe.step(fr, prev.state, *pair.into_b)
-        else:
-            state = pipe.step(fr, None, None, None)
+        if self._tracker is not None and not _track(self._tracker, fr, pair):
+            pair = None  # a scene cut: nothing flows across it
+        state = pipe.step(fr, prev.state, *pair.into_b) if pair else pipe.step(fr, None, None, None)
         entry = _Entry(fr, pair, state)
         if prev is not None and prev not in self._window:
             pipe.recycle(prev.state)
@@ -353,6 +350,19 @@ class Stabilizer:
         if entry is not self._last:
             pipe.recycle(entry.state)
         return out
+
+
+def _track(tracker, fr: _Frame, pair: _Pair | None) -> bool:
+    """Give a frame's instance ids consistent numbers, in place; False at a scene cut.
+
+    The tracker pulls the previous ids along the pair's flow into this frame, the flow the vote
+    uses, so each pair's flow is computed once (at a cut it is computed and then not used: the
+    cut is only known once the tracker has seen the frame). The ids it takes are the label
+    path's, already upsampled to the frame size; relabelling is one-to-one, so their boundaries,
+    hence the label confidence, do not change.
+    """
+    fr.evidence = tracker.update(fr.frame, fr.evidence, None if pair is None else pair.into_b[0])[0]
+    return not tracker.cut
 
 
 def _check_flow_arg(flow: Any, allow_arrays: bool) -> None:
@@ -434,8 +444,7 @@ def stabilize(frames: np.ndarray, masks: np.ndarray, *, kind: str | None = None,
         ``range`` of frame indices (so ``len`` gives the pass's total) and must yield them back.
         With ``latency=k`` there is one pass of T frames (the last k are emitted after it, at
         little cost); offline (``latency=None``) there are two, forward then backward, of T frames
-        each; offline instances first track ids (not wrapped), then run both passes per shot
-        between scene cuts.
+        each (instance ids are tracked in the forward one).
     **knobs
         Any field of :class:`tempcons.presets.Settings`, overriding the preset.
 
@@ -487,8 +496,6 @@ def stabilize(frames: np.ndarray, masks: np.ndarray, *, kind: str | None = None,
         flow = None
     fmt = mask_format(masks, kind)
     loop = progress or (lambda it: it)
-    if fmt.kind == "instances" and latency is None:
-        return _offline_instances(frames, masks, arrays, flow, preset, progress, knobs)
 
     def supplied(t: int):
         """Arrays for the pair (t - 1, t)."""
@@ -513,39 +520,34 @@ def stabilize(frames: np.ndarray, masks: np.ndarray, *, kind: str | None = None,
     return _offline(frames, masks, fmt, settings_for(preset, knobs), flow, supplied, loop)
 
 
-def _offline_instances(frames, masks, arrays, flow, preset, progress, knobs) -> np.ndarray:
-    """Track ids over the whole clip, then smooth each shot between scene cuts on its own."""
-    from .instances import track_instances  # instances builds on the pipeline modules
-    tracked = track_instances(frames, masks)
-    n = len(frames)
-    out = np.empty(tracked.ids.shape, tracked.ids.dtype)
-    bounds = [0, *tracked.cuts, n]
-    for a, b in zip(bounds[:-1], bounds[1:]):
-        shot_flow = flow if arrays is None else (arrays[0][a:b - 1], None if arrays[1] is None else arrays[1][a:b - 1])
-        out[a:b] = stabilize(frames[a:b], tracked.ids[a:b], kind="labels", preset=preset, latency=None,
-                             flow=shot_flow, progress=progress, **knobs)
-    return out
-
-
 def _offline(frames, masks, fmt, settings, flow, supplied, loop) -> np.ndarray:
     """Whole-clip form: a causal pass forward, then one backward, merged frame by frame.
 
     Only the forward estimates (value and weight per frame) are kept; frames are prepared and
     flows computed again in the backward pass (the flows cost most), so memory holds one pair of
-    flows at a time whatever the clip length.
+    flows at a time whatever the clip length. Instance ids are tracked in the forward pass, along
+    its flows, and kept for the backward one; nothing flows across the scene cuts it finds.
     """
     pipe = _pipeline(fmt.kind, settings, flow)
     pipe.fmt = fmt
     n, h, w = frames.shape[:3]
+    tracker = tracked = None
+    cuts: set[int] = set()
+    if fmt.kind == "instances":
+        from .instances import InstanceTracker  # instances builds on the pipeline modules
+        tracker, tracked = InstanceTracker(), np.empty((n, h, w), np.int32)
     fwd_value = fwd_total = None
     prev_fr, state = None, None
     for t in loop(range(n)):
         fr = pipe.prepare(frames[t], masks[t], f"#{t}")
-        if prev_fr is None:
-            state = pipe.step(fr, None, None, None)
-        else:
-            pair = pipe.pair(prev_fr, fr, supplied(t))
-            done, state = state, pipe.step(fr, state, *pair.into_b)
+        pair = None if prev_fr is None else pipe.pair(prev_fr, fr, supplied(t))
+        if tracker is not None:
+            if not _track(tracker, fr, pair):
+                pair = None
+                cuts.add(t)
+            tracked[t] = fr.evidence
+        done, state = state, pipe.step(fr, state if pair else None, *(pair.into_b if pair else (None, None)))
+        if done is not None:
             pipe.recycle(done)
         if fwd_value is None:
             fwd_value = np.empty((n, *state.value.shape), np.float32)
@@ -557,13 +559,11 @@ def _offline(frames, masks, fmt, settings, flow, supplied, loop) -> np.ndarray:
     out = np.empty((n, h, w, *masks.shape[3:]), fmt.dtype)
     next_fr, back, decision = None, None, None
     for t in loop(range(n - 1, -1, -1)):
-        fr = pipe.prepare(frames[t], masks[t], f"#{t}")
-        if next_fr is None:
-            back = pipe.step(fr, None, None, None)
-            flow_ab = valid_ab = None
-        else:
-            flow_ab, valid_ab = pipe.pair(fr, next_fr, supplied(t + 1)).into_a
-            done, back = back, pipe.step(fr, back, flow_ab, valid_ab)
+        fr = pipe.prepare(frames[t], masks[t] if tracked is None else tracked[t], f"#{t}")
+        link = next_fr is not None and t + 1 not in cuts
+        flow_ab, valid_ab = pipe.pair(fr, next_fr, supplied(t + 1)).into_a if link else (None, None)
+        done, back = back, pipe.step(fr, back if link else None, flow_ab, valid_ab)
+        if done is not None:
             pipe.recycle(done)
         value = pipe.merge(fr, fwd_value[t], None if fwd_total is None else fwd_total[t], back)
         out[t], decision = pipe.finish(fr, value, decision, flow_ab, valid_ab)

@@ -154,9 +154,50 @@ def _pair_that_moves(shift=32, h=48, w=128):
     return frames, ids, (forward, -forward)
 
 
+@pytest.mark.parametrize("latency", [0, None])
+def test_a_supplied_flow_is_what_the_instances_are_matched_along(latency):
+    frames, ids, (forward, backward) = _pair_that_moves()
+    moved = tc.stabilize(frames, ids, kind="instances", latency=latency, flow=(forward, backward))
+    assert moved[1, 20, 45] == moved[0, 20, 13] and moved[1, 20, 77] == moved[0, 20, 45]
+    still = tc.stabilize(frames, ids, kind="instances", latency=latency, flow=(0 * forward, 0 * backward))
+    assert still[1, 20, 45] == still[0, 20, 45]  # the first box took the second's id
+
+
 def test_the_tracker_takes_a_flow_from_the_caller():
     frames, ids, (_, backward) = _pair_that_moves()
     tracker = tc.InstanceTracker()
     first, _ = tracker.update(frames[0], ids[0])
     second, _ = tracker.update(frames[1], ids[1], flow=backward[0])
     assert second[20, 45] == first[20, 13] and second[20, 77] == first[20, 45]
+
+
+@pytest.mark.parametrize("latency, calls_per_pair", [(0, 2), (1, 2), (None, 4)])
+def test_instances_cost_one_flow_per_pair_and_direction(monkeypatch, latency, calls_per_pair):
+    """A callable flow is called for both directions of each pair (offline: again in the backward
+    pass, which holds no flows); the tracker computes none of its own."""
+    own = []
+    monkeypatch.setattr(tc.flow.FlowEstimator, "__call__", lambda self, a, b: own.append(1))
+    calls = []
+
+    def flow(a, b):
+        calls.append(1)
+        return np.zeros((*a.shape[:2], 2), np.float32)
+
+    rng = np.random.default_rng(4)
+    frames, truth = _scene(rng, 6)
+    out = tc.stabilize(frames, _renumber(truth, rng), kind="instances", latency=latency, flow=flow)
+    assert len(calls) == calls_per_pair * (len(frames) - 1) and not own
+    assert id_switches(truth, out).count == 0
+
+
+@pytest.mark.parametrize("latency", [0, None])
+def test_instance_maps_smaller_than_the_frames_are_upsampled(latency):
+    rng = np.random.default_rng(5)
+    frames, truth = _scene(rng, 5)
+    seen = _renumber(truth, rng)
+    small = seen[:, ::2, ::2]
+    out = tc.stabilize(frames, small, kind="instances", latency=latency)
+    assert out.shape == seen.shape
+    full = tc.stabilize(frames, small.repeat(2, axis=1).repeat(2, axis=2), kind="instances", latency=latency)
+    np.testing.assert_array_equal(out, full)
+    assert id_switches(truth, out).count == 0
