@@ -27,7 +27,7 @@ import numba
 import numpy as np
 
 import tempcons as tc
-from tempcons.stabilize import _Pipeline
+from tempcons.pipeline import Pipeline
 from tempcons.masks import mask_format
 
 SIZES = {"480p": (480, 854), "720p": (720, 1280), "1080p": (1080, 1920)}
@@ -60,7 +60,7 @@ def floor_ms(frames, masks):
 
 def stage_ms(frames, masks, preset):
     """Median ms per stage of the causal pipeline (the same calls Stabilizer.update makes)."""
-    pipe = _Pipeline(tc.presets.PRESETS[preset], None)
+    pipe = Pipeline(tc.presets.PRESETS[preset], None)
     pipe.fmt = mask_format(masks[:1], None)
     stages = {k: [] for k in ("prepare", "flow", "fb check, upsample", "temporal", "refine", "output")}
     prev_fr = state = None

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from ._kernels import labels as _k
-from .stabilize import _Frame, _Pipeline
+from .pipeline import Frame, Pipeline
 
 __all__ = ["LabelPipeline", "label_confidence"]
 
@@ -71,14 +71,14 @@ def label_confidence(labels: np.ndarray, radius: float, floor: float) -> np.ndar
     return (floor + (1.0 - floor) * np.minimum(dist / np.float32(radius), 1.0)).astype(np.float32)
 
 
-class LabelPipeline(_Pipeline):
-    """The per-frame operations of :class:`tempcons.stabilize._Pipeline`, for label maps."""
+class LabelPipeline(Pipeline):
+    """The per-frame operations of :class:`tempcons.pipeline.Pipeline`, for label maps."""
 
     @property
     def _ignore(self) -> int:
         return -1 if self.settings.ignore_index is None else self.settings.ignore_index
 
-    def prepare(self, frame: np.ndarray, mask: np.ndarray, where: str) -> _Frame:
+    def prepare(self, frame: np.ndarray, mask: np.ndarray, where: str) -> Frame:
         s = self.settings
         self._check_size(frame, mask, where)
         h, w = self.size
@@ -88,7 +88,7 @@ class LabelPipeline(_Pipeline):
         conf = label_confidence(lab, s.confidence_radius * np.hypot(h, w), s.confidence_floor)
         return self._frame(frame, lab, conf)
 
-    def step(self, fr: _Frame, prev: VoteState | None, flow: np.ndarray | None,
+    def step(self, fr: Frame, prev: VoteState | None, flow: np.ndarray | None,
              valid: np.ndarray | None) -> VoteState:
         s = self.settings
         out = self._spare.pop() if self._spare else VoteState(
@@ -102,12 +102,12 @@ class LabelPipeline(_Pipeline):
                 np.float32(s.max_weight), self._ignore, out.value, out.look)
         return out
 
-    def merge(self, fr: _Frame, value_a: np.ndarray, total_a, b: VoteState) -> np.ndarray:
+    def merge(self, fr: Frame, value_a: np.ndarray, total_a, b: VoteState) -> np.ndarray:
         out = np.empty_like(value_a)
         _k.merge(fr.evidence, fr.local_mean, self._ignore, value_a, b.value, out)
         return out
 
-    def finish(self, fr: _Frame, value: np.ndarray, prev_decision: np.ndarray | None,
+    def finish(self, fr: Frame, value: np.ndarray, prev_decision: np.ndarray | None,
                flow: np.ndarray | None, valid: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         has_prev = prev_decision is not None and flow is not None
         out = np.empty(self.size, np.int32)

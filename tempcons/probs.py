@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from ._kernels import probs as _k
-from .stabilize import _Frame, _Pipeline
+from .pipeline import Frame, Pipeline
 from .warp import warp_fill
 
 __all__ = ["ProbPipeline", "to_labels"]
@@ -64,10 +64,10 @@ class ProbState:
     packed: np.ndarray
 
 
-class ProbPipeline(_Pipeline):
-    """The per-frame operations of :class:`tempcons.stabilize._Pipeline`, for class probabilities."""
+class ProbPipeline(Pipeline):
+    """The per-frame operations of :class:`tempcons.pipeline.Pipeline`, for class probabilities."""
 
-    def prepare(self, frame: np.ndarray, mask: np.ndarray, where: str) -> _Frame:
+    def prepare(self, frame: np.ndarray, mask: np.ndarray, where: str) -> Frame:
         if mask.ndim != 3:
             raise ValueError(f"mask {where} must be (H, W, C) class probabilities, got shape {mask.shape}")
         if getattr(self, "_classes", mask.shape[2]) != mask.shape[2]:
@@ -80,7 +80,7 @@ class ProbPipeline(_Pipeline):
             probs = cv2.resize(probs, (w, h), interpolation=cv2.INTER_LINEAR).reshape(h, w, -1)
         return self._frame(frame, probs, None)
 
-    def step(self, fr: _Frame, prev: ProbState | None, flow: np.ndarray | None,
+    def step(self, fr: Frame, prev: ProbState | None, flow: np.ndarray | None,
              valid: np.ndarray | None) -> ProbState:
         s = self.settings
         h, w, c = fr.evidence.shape
@@ -95,10 +95,10 @@ class ProbPipeline(_Pipeline):
                  np.float32(s.confidence_floor), out.value, out.total, out.packed)
         return out
 
-    def merge(self, fr: _Frame, value_a: np.ndarray, total_a: np.ndarray, b: ProbState) -> np.ndarray:
+    def merge(self, fr: Frame, value_a: np.ndarray, total_a: np.ndarray, b: ProbState) -> np.ndarray:
         out = np.empty_like(value_a)
         _k.merge(fr.evidence, np.float32(self.settings.confidence_floor), value_a, total_a, b.value, b.total, out)
         return out
 
-    def finish(self, fr: _Frame, value: np.ndarray, prev_decision, flow, valid) -> tuple[np.ndarray, None]:
+    def finish(self, fr: Frame, value: np.ndarray, prev_decision, flow, valid) -> tuple[np.ndarray, None]:
         return value.astype(self.fmt.dtype), None
