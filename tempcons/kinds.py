@@ -23,6 +23,10 @@ def to_evidence(mask: np.ndarray, fmt: MaskFormat) -> np.ndarray:
         return mask.astype(np.int32)
     if fmt.kind == "probs":
         return np.ascontiguousarray(mask, dtype=np.float32)
+    if mask.dtype.kind == "f":
+        # Values were checked when the format was read (mask_format, or the stabilizer's check of
+        # each later mask against it): as_unit's check again would cost every frame a pass.
+        return mask.astype(np.float32)
     return as_unit(mask, uint8_scale=fmt.scale, reciprocal=True)
 
 
