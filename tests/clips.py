@@ -1,4 +1,8 @@
-"""Small clips written to disk as users keep them: PNG frames, 8-bit soft masks, palette ground truth."""
+"""Small clips written to disk as users keep them (PNG frames, 8-bit soft masks, palette ground
+truth), and the command run on them as users run it."""
+
+import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -21,3 +25,9 @@ def write_clip(root, *, n_frames=6, seed=4, height=48, width=64):
         im.putpalette(PALETTE)
         im.save(root / "gt" / f"{t:05d}.png")
     return clip
+
+
+def tempcons(*args, cwd=None, env=None):
+    """``tempcons ARGS`` in a subprocess; the completed process (stdout and stderr as text)."""
+    return subprocess.run([sys.executable, "-m", "tempcons.cli", *map(str, args)], capture_output=True, text=True,
+                          timeout=300, cwd=cwd, env=env)

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 import tempcons as tc
-from clips import PALETTE, write_clip
+from clips import PALETTE, tempcons, write_clip
 from tempcons.metrics import evaluate
 
 
@@ -33,10 +33,6 @@ def test_usage_error_exit_code():
     assert res.returncode == 2 and "--frames" in res.stderr
 
 
-def _tempcons(*args, cwd=None, env=None):
-    return subprocess.run([sys.executable, "-m", "tempcons.cli", *map(str, args)], capture_output=True, text=True,
-                          timeout=300, cwd=cwd, env=env)
-
 
 @pytest.fixture
 def clip_dir(tmp_path):
@@ -48,14 +44,14 @@ def clip_dir(tmp_path):
 
 def test_stabilize_writes_the_same_form(clip_dir, tmp_path):
     out = tmp_path / "out"
-    res = _tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", out, "--quiet")
+    res = tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", out, "--quiet")
     assert res.returncode == 0, res.stderr
     files = sorted(out.glob("*.png"))
     assert [f.name for f in files] == sorted(f.name for f in (clip_dir / "masks").glob("*.png"))
     im = Image.open(files[0])
     assert im.mode == "L" and im.size == (64, 48)
     # palette ground truth in, palette labels out, palette kept
-    res = _tempcons("stabilize", clip_dir / "frames", clip_dir / "gt", "-o", tmp_path / "ids", "--quiet",
+    res = tempcons("stabilize", clip_dir / "frames", clip_dir / "gt", "-o", tmp_path / "ids", "--quiet",
                     "--latency", "offline", "--video", tmp_path / "ids.avi")
     assert res.returncode == 0, res.stderr
     im = Image.open(tmp_path / "ids" / "00003.png")
@@ -65,23 +61,23 @@ def test_stabilize_writes_the_same_form(clip_dir, tmp_path):
 
 def test_overwrite_bad_paths_and_mismatches_fail_in_one_line(clip_dir, tmp_path):
     out = tmp_path / "out"
-    assert _tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", out, "--quiet").returncode == 0
-    again = _tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", out, "--quiet")
+    assert tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", out, "--quiet").returncode == 0
+    again = tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", out, "--quiet")
     assert again.returncode == 1 and "--overwrite" in again.stderr and len(again.stderr.strip().splitlines()) == 1
-    assert _tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", out, "--quiet",
+    assert tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", out, "--quiet",
                      "--overwrite").returncode == 0
-    missing = _tempcons("stabilize", tmp_path / "nope", clip_dir / "masks", "-o", tmp_path / "o2", "--quiet")
+    missing = tempcons("stabilize", tmp_path / "nope", clip_dir / "masks", "-o", tmp_path / "o2", "--quiet")
     assert missing.returncode == 1 and "nope" in missing.stderr and "Traceback" not in missing.stderr
     (clip_dir / "masks" / "00005.png").unlink()
-    short = _tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", tmp_path / "o3", "--quiet")
+    short = tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", tmp_path / "o3", "--quiet")
     assert short.returncode == 1 and "6 frames" in short.stderr and "5 masks" in short.stderr
-    usage = _tempcons("stabilize", clip_dir / "frames", "--latency", "-3", "-o", tmp_path / "o4")
+    usage = tempcons("stabilize", clip_dir / "frames", "--latency", "-3", "-o", tmp_path / "o4")
     assert usage.returncode == 2
 
 
 def test_eval_numbers_equal_the_library(clip_dir, tmp_path):
     report = tmp_path / "report.json"
-    res = _tempcons("eval", clip_dir / "masks", "--gt", clip_dir / "gt", "--frames", clip_dir / "frames",
+    res = tempcons("eval", clip_dir / "masks", "--gt", clip_dir / "gt", "--frames", clip_dir / "frames",
                     "--json", report, "--csv", tmp_path / "report.csv", "--quiet")
     assert res.returncode == 0, res.stderr
     data = json.loads(report.read_text())
@@ -96,10 +92,10 @@ def test_eval_numbers_equal_the_library(clip_dir, tmp_path):
 
 def test_batch_is_resumable(clip_dir, tmp_path):
     root = clip_dir.parent
-    first = _tempcons("batch", root, "-o", tmp_path / "b", "--quiet")
+    first = tempcons("batch", root, "-o", tmp_path / "b", "--quiet")
     assert first.returncode == 0, first.stderr
     assert len(list((tmp_path / "b" / "walker").glob("*.png"))) == 6
-    second = _tempcons("batch", root, "-o", tmp_path / "b")
+    second = tempcons("batch", root, "-o", tmp_path / "b")
     assert second.returncode == 0 and "skipped 1" in second.stdout
 
 
@@ -108,29 +104,29 @@ def test_run_wraps_a_users_segmenter(tmp_path):
     tc.io.write_video(tmp_path / "in.avi", clip.frames, fps=12)
     (tmp_path / "myseg.py").write_text("def segment(frame):\n    return frame.mean(axis=2) > 100\n")
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
-    res = _tempcons("run", tmp_path / "in.avi", "--segmenter", "myseg:segment", "-o", tmp_path / "out",
+    res = tempcons("run", tmp_path / "in.avi", "--segmenter", "myseg:segment", "-o", tmp_path / "out",
                     "--latency", "1", "--quiet", env=env)
     assert res.returncode == 0, res.stderr
     assert len(list((tmp_path / "out").glob("*.png"))) == 5
-    bad = _tempcons("run", tmp_path / "in.avi", "--segmenter", "myseg:nothing", "-o", tmp_path / "o2", "--quiet",
+    bad = tempcons("run", tmp_path / "in.avi", "--segmenter", "myseg:nothing", "-o", tmp_path / "o2", "--quiet",
                     env=env)
     assert bad.returncode == 1 and "nothing" in bad.stderr
 
 
 def test_composite_over_a_colour(clip_dir, tmp_path):
-    res = _tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", tmp_path / "m",
+    res = tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", tmp_path / "m",
                     "--composite", "#00ff00", "--composite-out", tmp_path / "call.avi", "--quiet")
     assert res.returncode == 0, res.stderr
     frames = list(tc.io.open_frames(tmp_path / "call.avi"))
     assert len(frames) == 6 and frames[0].shape == (48, 64, 3)
     assert frames[0][0, 0, 1] > 200 and frames[0][0, 0, 0] < 60  # the corner is background: green
-    lonely = _tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", tmp_path / "n",
+    lonely = tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", tmp_path / "n",
                        "--composite", "blur", "--quiet")
     assert lonely.returncode == 1 and "--composite-out" in lonely.stderr
 
 
 def test_eval_without_ground_truth_measures_flicker(clip_dir):
-    res = _tempcons("eval", clip_dir / "masks", "--frames", clip_dir / "frames", "--metrics", "flip_rate",
+    res = tempcons("eval", clip_dir / "masks", "--frames", clip_dir / "frames", "--metrics", "flip_rate",
                     "warping_error")
     assert res.returncode == 0, res.stderr
     assert "flip_rate" in res.stdout and "warping_error" in res.stdout and "dataset" in res.stdout
@@ -140,15 +136,15 @@ def test_a_video_longer_than_its_masks_is_an_error(clip_dir, tmp_path):
     frames = np.stack(list(tc.io.open_frames(clip_dir / "frames")))
     tc.io.write_video(tmp_path / "clip.avi", frames, fps=10)
     (clip_dir / "masks" / "00005.png").unlink()
-    res = _tempcons("stabilize", tmp_path / "clip.avi", clip_dir / "masks", "-o", tmp_path / "o", "--quiet")
+    res = tempcons("stabilize", tmp_path / "clip.avi", clip_dir / "masks", "-o", tmp_path / "o", "--quiet")
     assert res.returncode == 1 and "more frames" in res.stderr
 
 
 def test_eval_plots_flicker_timelines(clip_dir, tmp_path):
-    res = _tempcons("eval", clip_dir / "masks", "--frames", clip_dir / "frames", "--plot", tmp_path / "plots",
+    res = tempcons("eval", clip_dir / "masks", "--frames", clip_dir / "frames", "--plot", tmp_path / "plots",
                     "--quiet")
     assert res.returncode == 0, res.stderr
     plot = tmp_path / "plots" / "masks_flicker.png"
     assert plot.exists() and plot.stat().st_size > 5000
-    again = _tempcons("eval", clip_dir / "masks", "--plot", tmp_path / "plots", "--quiet")
+    again = tempcons("eval", clip_dir / "masks", "--plot", tmp_path / "plots", "--quiet")
     assert again.returncode == 1 and "--overwrite" in again.stderr

@@ -14,13 +14,9 @@ import numpy as np
 import pytest
 
 import tempcons as tc
-from clips import PALETTE, write_clip
+from clips import PALETTE, tempcons, write_clip
 from tempcons.io import MaskWriter, open_masks
 from tempcons.outputs import MANIFEST
-
-def _tempcons(*args, cwd=None, env=None, timeout=300):
-    return subprocess.run([sys.executable, "-m", "tempcons.cli", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, cwd=cwd, env=env)
 
 
 def _console_script(*args, cwd):
@@ -36,7 +32,7 @@ def _run_segmenter(tmp_path, source, *extra, n_frames=4):
     clip = tc.synthetic.make_clip(n_frames=n_frames, height=48, width=64, seed=5)
     tc.io.write_video(tmp_path / "in.avi", clip.frames, fps=12)
     (tmp_path / "seg.py").write_text(source)
-    return _tempcons("run", "in.avi", "--segmenter", "seg:segment", "-o", "out", *extra, cwd=tmp_path)
+    return tempcons("run", "in.avi", "--segmenter", "seg:segment", "-o", "out", *extra, cwd=tmp_path)
 
 
 def _one_line_error(res, *words):
@@ -88,14 +84,14 @@ def test_stabilize_float_npy_masks_writes_soft_pngs_not_zeros(clip_dir, tmp_path
     for bits, dtype, top in ((None, np.uint8, 255), (16, np.uint16, 65535)):
         out = tmp_path / f"out{bits}"
         extra = ["--bits", bits] if bits else []
-        res = _tempcons("stabilize", clip_dir / "frames", tmp_path / "soft.npy", "-o", out, "--quiet", *extra)
+        res = tempcons("stabilize", clip_dir / "frames", tmp_path / "soft.npy", "-o", out, "--quiet", *extra)
         assert res.returncode == 0, res.stderr
         written = np.stack(list(open_masks(out))).astype(np.float64) / top
         assert open_masks(out).mode == ("I;16" if bits else "L")
         expected = tc.stabilize(clip.frames, clip.masks.astype(np.float32), latency=2)
         assert np.abs(written - expected).max() <= 0.5 / top + 1e-6
     # read back as soft masks, not as label maps: the manifest says what the 16-bit values are
-    res = _tempcons("eval", tmp_path / "out16", "--json", tmp_path / "r.json", "--quiet")
+    res = tempcons("eval", tmp_path / "out16", "--json", tmp_path / "r.json", "--quiet")
     assert res.returncode == 0, res.stderr
     assert json.loads((tmp_path / "r.json").read_text())["clips"][0]["kind"] == "soft"
 
@@ -125,7 +121,7 @@ def test_batch_refuses_to_write_into_its_input(tmp_path):
     root = _davis(tmp_path)
     before = _snapshot(root)
     for out in (root / "method" / "480p", root / "method" / "480p" / "bear", root / "JPEGImages" / "480p"):
-        res = _tempcons("batch", root, "--masks", "method", "-o", out, "--overwrite", "--quiet")
+        res = tempcons("batch", root, "--masks", "method", "-o", out, "--overwrite", "--quiet")
         _one_line_error(res, "input", "somewhere else")
     assert _snapshot(root) == before
 
@@ -136,7 +132,7 @@ def test_batch_never_replaces_a_users_files(tmp_path):
     mine.parent.mkdir(parents=True)
     mine.write_bytes(b"my own mask")
     for extra in ([], ["--overwrite"]):
-        res = _tempcons("batch", root, "--masks", "method", "-o", tmp_path / "out", "--quiet", *extra)
+        res = tempcons("batch", root, "--masks", "method", "-o", tmp_path / "out", "--quiet", *extra)
         _one_line_error(res, "out/bear", "did not write")
         assert mine.read_bytes() == b"my own mask" and not (tmp_path / "out" / "dog").exists()
 
@@ -144,17 +140,17 @@ def test_batch_never_replaces_a_users_files(tmp_path):
 def test_batch_resumes_only_results_made_the_same_way(tmp_path):
     root = _davis(tmp_path)
     out = tmp_path / "out"
-    first = _tempcons("batch", root, "--masks", "method", "-o", out, "--quiet")
+    first = tempcons("batch", root, "--masks", "method", "-o", out, "--quiet")
     assert first.returncode == 0, first.stderr
     made = _snapshot(out)
     assert json.loads((out / "bear" / MANIFEST).read_text())["latency"] == 2
-    same = _tempcons("batch", root, "--masks", "method", "-o", out)
+    same = tempcons("batch", root, "--masks", "method", "-o", out)
     assert same.returncode == 0 and "skipped 2" in same.stdout and _snapshot(out) == made
     for change in (["--latency", "offline"], ["--preset", "realtime"], ["--kind", "soft"]):
-        other = _tempcons("batch", root, "--masks", "method", "-o", out, "--quiet", *change)
+        other = tempcons("batch", root, "--masks", "method", "-o", out, "--quiet", *change)
         _one_line_error(other, "2 sequence(s)", "--overwrite")
         assert _snapshot(out) == made
-    redo = _tempcons("batch", root, "--masks", "method", "-o", out, "--quiet", "--latency", "offline", "--overwrite")
+    redo = tempcons("batch", root, "--masks", "method", "-o", out, "--quiet", "--latency", "offline", "--overwrite")
     assert redo.returncode == 0, redo.stderr
     assert json.loads((out / "dog" / MANIFEST).read_text())["latency"] == "offline"
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
@@ -162,7 +158,7 @@ def test_batch_resumes_only_results_made_the_same_way(tmp_path):
 
 def test_batch_logs_carry_no_escape_codes(tmp_path):
     root = _davis(tmp_path)
-    res = _tempcons("batch", root, "--masks", "method", "-o", tmp_path / "out")
+    res = tempcons("batch", root, "--masks", "method", "-o", tmp_path / "out")
     assert res.returncode == 0, res.stderr
     assert "\x1b" not in res.stderr + res.stdout and "\r" not in res.stderr + res.stdout
     assert "bear: 5 masks" in res.stdout
@@ -174,10 +170,10 @@ def test_eval_reports_never_overwrite_without_asking(clip_dir, tmp_path):
     report = tmp_path / "report.json"
     report.write_text("my notes")
     for option in ("--json", "--csv"):
-        res = _tempcons("eval", clip_dir / "masks", "--gt", clip_dir / "gt", option, report, "--quiet")
+        res = tempcons("eval", clip_dir / "masks", "--gt", clip_dir / "gt", option, report, "--quiet")
         _one_line_error(res, option, "--overwrite")
     assert report.read_text() == "my notes"
-    ok = _tempcons("eval", clip_dir / "masks", "--gt", clip_dir / "gt", "--json", report, "--overwrite", "--quiet")
+    ok = tempcons("eval", clip_dir / "masks", "--gt", clip_dir / "gt", "--json", report, "--overwrite", "--quiet")
     assert ok.returncode == 0, ok.stderr
     assert json.loads(report.read_text())["clips"][0]["metrics"]["J"]["value"] > 0.5
 
@@ -185,9 +181,9 @@ def test_eval_reports_never_overwrite_without_asking(clip_dir, tmp_path):
 def test_stabilize_never_writes_into_or_around_its_input(clip_dir):
     before = _snapshot(clip_dir)
     for out in (clip_dir / "masks", clip_dir / "masks" / "stable", clip_dir.parent):
-        res = _tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", out, "--overwrite", "--quiet")
+        res = tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", out, "--overwrite", "--quiet")
         _one_line_error(res, "-o", "input", "somewhere else")
-    res = _tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", clip_dir.parent / "o", "--quiet",
+    res = tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", clip_dir.parent / "o", "--quiet",
                     "--video", clip_dir / "frames" / "v.avi", "--overwrite")
     _one_line_error(res, "--video", "input")
     assert _snapshot(clip_dir) == before
@@ -197,7 +193,7 @@ def test_eval_never_writes_into_an_input(clip_dir):
     before = _snapshot(clip_dir)
     for option, target in (("--json", clip_dir / "masks" / "00000.png"), ("--csv", clip_dir / "gt" / "r.csv"),
                            ("--plot", clip_dir / "frames" / "plots"), ("--json", clip_dir / "report.json")):
-        res = _tempcons("eval", clip_dir / "masks", "--gt", clip_dir / "gt", "--frames", clip_dir / "frames",
+        res = tempcons("eval", clip_dir / "masks", "--gt", clip_dir / "gt", "--frames", clip_dir / "frames",
                         option, target, "--overwrite", "--quiet")
         if target.parent == clip_dir:  # beside the inputs, not inside one: allowed
             assert res.returncode == 0, res.stderr
@@ -233,7 +229,7 @@ def test_eval_reads_jpg_masks_and_mask_videos_and_quiet_keeps_the_table(clip_dir
         cv2.imwrite(str(tmp_path / "jpg" / f"{t:05d}.jpg"), m)
     tc.io.write_video(tmp_path / "masks.avi", masks, fps=10)
     for pred in (tmp_path / "jpg", tmp_path / "masks.avi"):
-        res = _tempcons("eval", pred, "--gt", clip_dir / "gt", "--quiet")
+        res = tempcons("eval", pred, "--gt", clip_dir / "gt", "--quiet")
         assert res.returncode == 0, res.stderr
         rows = res.stdout.strip().splitlines()
         assert rows[0].split()[0] == "clip" and rows[-1].startswith("dataset") and "J&F" in rows[0]
@@ -250,7 +246,7 @@ def test_sixteen_bit_mattes_go_through_and_come_back_sixteen_bit(clip_dir, tmp_p
     for t, m in enumerate(matte):
         writer.write(f"{t:05d}", m)
     np.save(tmp_path / "frames.npy", clip.frames)
-    res = _tempcons("stabilize", tmp_path / "frames.npy", tmp_path / "pha", "-o", tmp_path / "out", "--kind",
+    res = tempcons("stabilize", tmp_path / "frames.npy", tmp_path / "pha", "-o", tmp_path / "out", "--kind",
                     "alpha", "--quiet")
     assert res.returncode == 0, res.stderr
     out = open_masks(tmp_path / "out")
@@ -270,7 +266,7 @@ def test_a_failing_segmenter_is_one_line_naming_it_and_the_frame(tmp_path):
 
 
 def test_a_bad_background_names_the_option(clip_dir, tmp_path):
-    res = _tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", tmp_path / "m",
+    res = tempcons("stabilize", clip_dir / "frames", clip_dir / "masks", "-o", tmp_path / "m",
                     "--composite", "#zzzzzz", "--composite-out", tmp_path / "c.avi", "--quiet")
     _one_line_error(res, "--composite", "#zzzzzz")
     assert not (tmp_path / "m").exists() and not (tmp_path / "c.avi").exists()
@@ -281,7 +277,7 @@ def test_out_of_range_masks_name_the_value(clip_dir, tmp_path):
     masks[3, 10, 10] = 1.0000001  # just above 1: a range printed as "[0, 1]" would hide it
     np.save(tmp_path / "m.npy", masks)
     for latency in ("2", "offline"):  # the streaming and the whole-clip checks
-        res = _tempcons("stabilize", clip_dir / "frames", tmp_path / "m.npy", "-o", tmp_path / "o", "--quiet",
+        res = tempcons("stabilize", clip_dir / "frames", tmp_path / "m.npy", "-o", tmp_path / "o", "--quiet",
                         "--latency", latency)
         _one_line_error(res, "1.0000001")
 
