@@ -5,11 +5,12 @@
 >>> stab = tc.Stabilizer(preset="realtime", latency=0)     # doctest: +SKIP
 """
 
-from . import baselines, flow, io, metrics, probs, synthetic, wrap
+from . import baselines, flow, io, metrics, synthetic, wrap
+from .kinds import probs
 from ._opencv import check_opencv
 from .composite import composite, estimate_foreground
 from .instances import InstanceTracker, track_instances
-from .presets import PRESETS, Settings
+from .settings import PRESETS, Settings
 from .stabilize import Stabilizer, stabilize
 from .threads import set_threads
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from .kinds import from_evidence, to_evidence
-from .masks import mask_format
+from .masks import from_unit, mask_format, to_unit
 
 __all__ = ["ema", "temporal_median", "mediapipe_smoothing", "modnet_ofd", "max_overlap_ids"]
 
@@ -24,7 +23,7 @@ def _as_evidence(masks: np.ndarray, kind: str | None):
     if len(masks) == 0:
         raise ValueError("masks is empty (T = 0)")
     fmt = mask_format(masks, kind)
-    return to_evidence(masks, fmt), fmt
+    return to_unit(masks, fmt), fmt
 
 
 def ema(masks: np.ndarray, alpha: float = 0.5, *, kind: str | None = None) -> np.ndarray:
@@ -58,7 +57,7 @@ def ema(masks: np.ndarray, alpha: float = 0.5, *, kind: str | None = None) -> np
     e, fmt = _as_evidence(masks, kind)
     for t in range(1, len(e)):
         e[t] = alpha * e[t] + (1.0 - alpha) * e[t - 1]
-    return from_evidence(e, fmt)
+    return from_unit(e, fmt)
 
 
 def temporal_median(masks: np.ndarray, window: int = 3, *, kind: str | None = None) -> np.ndarray:
@@ -80,7 +79,7 @@ def temporal_median(masks: np.ndarray, window: int = 3, *, kind: str | None = No
     if int(window) != window or window < 1 or window % 2 == 0:
         raise ValueError(f"window must be an odd int >= 1, got {window!r}")
     e, fmt = _as_evidence(masks, kind)
-    return from_evidence(ndimage.median_filter(e, size=(int(window), 1, 1), mode="nearest"), fmt)
+    return from_unit(ndimage.median_filter(e, size=(int(window), 1, 1), mode="nearest"), fmt)
 
 
 def mediapipe_uncertainty(p: np.ndarray) -> np.ndarray:
@@ -121,7 +120,7 @@ def mediapipe_smoothing(masks: np.ndarray, ratio: float = 0.7, *, kind: str | No
     for t in range(1, len(e)):
         p = e[t]
         e[t] = p + (e[t - 1] - p) * np.float32(ratio) * mediapipe_uncertainty(p)
-    return from_evidence(e, fmt)
+    return from_unit(e, fmt)
 
 
 def modnet_ofd(masks: np.ndarray, threshold: float = 0.1, *, kind: str | None = None) -> np.ndarray:
@@ -149,7 +148,7 @@ def modnet_ofd(masks: np.ndarray, threshold: float = 0.1, *, kind: str | None = 
     prev, cur, nxt = e[:-2], e[1:-1], e[2:]
     spike = (np.abs(prev - nxt) <= threshold) & (np.abs(cur - prev) > threshold) & (np.abs(cur - nxt) > threshold)
     out[1:-1] = np.where(spike, 0.5 * (prev + nxt), cur)
-    return from_evidence(out, fmt)
+    return from_unit(out, fmt)
 
 
 def max_overlap_ids(instances: np.ndarray) -> np.ndarray:

@@ -95,7 +95,7 @@ def _written(stored: str | None, kind: str | None, bits: int | None):
 
 def _manifest(*, command: str, kind, preset: str, latency, flow: str, bits, inputs: dict, **extra) -> dict:
     """What a result folder records of how it was made; a rerun reuses it only if all of this matches."""
-    from .presets import settings_for
+    from .settings import settings_for
 
     return {"tempcons": __version__, "command": command, "kind": kind or "inferred", "preset": preset,
             "latency": "offline" if latency is None else latency, "flow": flow, "bits": bits,

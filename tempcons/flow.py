@@ -10,6 +10,9 @@ Flows the caller supplies in another order must be converted before they reach t
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -17,7 +20,7 @@ import numpy as np
 from ._kernels import flow as _k
 from ._validate import as_gray_uint8, check_flow, check_frame, check_frames
 
-__all__ = ["FlowEstimator", "estimate_flow", "clip_flows", "pair_flows", "fb_consistency", "invert_flow", "METHODS",
+__all__ = ["FlowSource", "Pair", "FlowEstimator", "estimate_flow", "clip_flows", "pair_flows", "fb_consistency", "invert_flow", "METHODS",
            "DIS_PRESETS"]
 
 _DIS_PRESETS = {
@@ -336,3 +339,77 @@ def invert_flow(flow_ab: np.ndarray, *, iterations: int = 8) -> np.ndarray:
     _k.invert_flow(flow_ab, int(iterations), out)
     return out
 
+
+
+@dataclass
+class Pair:
+    """The flows between consecutive frames a -> b, on the flow's grid, and their validity.
+
+    ``into_b`` and ``into_a`` give the flow that pulls the other frame's values into this one, at
+    frame resolution, with its forward-backward validity on the flow's grid (the kernels read it
+    nearest); each is computed once, when first asked for.
+    """
+
+    ab: np.ndarray
+    ba: np.ndarray
+    size: tuple[int, int]
+    alpha: np.float32
+    beta: np.float32
+
+    def _prepare(self, flow: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        valid = np.empty(flow.shape[:2], np.float32)
+        _k.fb_consistency(flow, other, self.alpha, self.beta, np.float32(-1.0), np.float32(0.0), False, valid)
+        return upsample_flow(flow, *self.size), valid
+
+    @cached_property
+    def into_b(self) -> tuple[np.ndarray, np.ndarray]:
+        """Flow b -> a on b's grid at frame resolution, and its validity: pulls a's values into b."""
+        return self._prepare(self.ba, self.ab)
+
+    @cached_property
+    def into_a(self) -> tuple[np.ndarray, np.ndarray]:
+        """Flow a -> b on a's grid at frame resolution, and its validity: pulls b's values into a."""
+        return self._prepare(self.ab, self.ba)
+
+
+class FlowSource:
+    """Where the flows between consecutive frames come from: an estimator, a callable or arrays.
+
+    Both directions of a pair are obtained once and shared by everything that needs them (the
+    temporal filter, hysteresis, the instance tracker).
+
+    Parameters
+    ----------
+    settings : FlowSettings
+        The flow knobs (:class:`tempcons.settings.FlowSettings`).
+    source : None, "dis", "farneback" or callable
+        None uses ``settings.flow_method``; a callable ``flow(frame_a, frame_b) -> (H, W, 2)`` is
+        called twice per pair (both directions), at frame resolution.
+    """
+
+    def __init__(self, settings, source: None | str | Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
+        self.call = source if callable(source) else None
+        method = source if isinstance(source, str) else settings.flow_method
+        self.estimator = None if self.call else FlowEstimator(method, settings.flow_preset, settings.flow_scale)
+        self.alpha = np.float32(settings.fb_alpha)
+        self.beta = settings.fb_beta
+
+    def shrink(self, gray: np.ndarray) -> np.ndarray | None:
+        """A uint8 grey frame on the estimator's grid (None for a callable, which takes frames)."""
+        return self.estimator.shrink(gray) if self.estimator else None
+
+    def pair(self, frame_a: np.ndarray, small_a: np.ndarray | None, frame_b: np.ndarray,
+             small_b: np.ndarray | None, supplied: tuple[np.ndarray, np.ndarray | None] | None = None) -> Pair:
+        """The pair a -> b: the caller's ``(forward, backward or None)`` arrays, else computed."""
+        size = frame_a.shape[:2]
+        if supplied is not None:
+            ab, ba = supplied
+            ba = invert_flow(ab) if ba is None else ba
+        elif self.call is not None:
+            name = "flow(prev_frame, next_frame)"
+            ab = check_flow(self.call(frame_a, frame_b), name, (*size, 2))
+            ba = check_flow(self.call(frame_b, frame_a), name, (*size, 2))
+        else:
+            ab, ba = self.estimator(small_a, small_b), self.estimator(small_b, small_a)
+        grid = ab.shape[1] / size[1]
+        return Pair(ab, ba, size, self.alpha, np.float32(self.beta * grid * grid))

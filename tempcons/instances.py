@@ -35,6 +35,7 @@ from scipy.optimize import linear_sum_assignment
 from ._validate import as_gray_uint8, as_uint8, check_flow, check_frame, check_frames
 from .flow import FlowEstimator, upsample_flow
 from .masks import check_labels
+from .settings import TrackSettings
 from .warp import warp_fill
 
 __all__ = ["InstanceTracker", "TrackedInstances", "track_instances", "frame_histogram"]
@@ -146,17 +147,11 @@ class InstanceTracker:
     def __init__(self, *, min_iou: float = 0.2, max_lost: int = 30, min_similarity: float = 0.6,
                  cut_threshold: float = 0.2, cut_difference: float = 12.0, flow_preset: str = "fast",
                  flow_scale: float = 0.5) -> None:
-        if not 0.0 < min_iou <= 1.0:
-            raise ValueError(f"min_iou must be in (0, 1], got {min_iou!r}")
-        if max_lost < 0:
-            raise ValueError(f"max_lost must be >= 0, got {max_lost!r}")
-        if not -1.0 <= min_similarity <= 1.0:
-            raise ValueError(f"min_similarity must be in [-1, 1], got {min_similarity!r}")
-        if not 0.0 <= cut_threshold <= 1.0:
-            raise ValueError(f"cut_threshold must be in [0, 1], got {cut_threshold!r}")
-        self.min_iou, self.max_lost = float(min_iou), int(max_lost)
-        self.min_similarity, self.cut_threshold = float(min_similarity), float(cut_threshold)
-        self.cut_difference = float(cut_difference)
+        options = TrackSettings(min_iou=min_iou, max_lost=max_lost, min_similarity=min_similarity,
+                                cut_threshold=cut_threshold, cut_difference=cut_difference)  # checks them
+        self.min_iou, self.max_lost = float(options.min_iou), options.max_lost
+        self.min_similarity, self.cut_threshold = float(options.min_similarity), float(options.cut_threshold)
+        self.cut_difference = float(options.cut_difference)
         self._estimator = FlowEstimator("dis", flow_preset, flow_scale)
         self._next_id = 1
         self.cut = False  # whether the last update found a scene cut

@@ -24,11 +24,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from ._validate import check_unit_range, frames_where
 
-__all__ = ["KINDS", "MAX_LABEL", "MaskFormat", "as_unit", "check_kind", "check_labels", "check_probs",
+__all__ = ["KINDS", "MAX_LABEL", "MaskFormat", "as_unit", "check_kind", "check_labels", "check_like", "check_probs", "from_unit", "to_unit",
            "mask_format", "uint8_scale_of"]
 
 KINDS = ("binary", "soft", "alpha", "labels", "instances", "probs")
@@ -261,3 +262,64 @@ def as_unit(masks: np.ndarray, name: str = "masks", *, uint8_scale: float | None
     if reciprocal:
         return np.multiply(masks, np.float32(1.0 / scale), dtype=np.float32)
     return masks.astype(np.float32) / np.float32(scale)
+
+
+def check_like(mask: np.ndarray, fmt: MaskFormat, name: str) -> None:
+    """Cheap check of one more mask of a stream: the first mask's dtype, values in range for its kind.
+
+    Raises
+    ------
+    TypeError
+        Not an array, or another dtype than the first mask's.
+    ValueError
+        Values out of range for the kind, or a binary mask with other values than 0 and its scale.
+    """
+    if not isinstance(mask, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(mask).__name__}")
+    if mask.dtype != fmt.dtype:
+        raise TypeError(f"{name} has dtype {mask.dtype}, but the first mask had {fmt.dtype}")
+    if fmt.is_labels:
+        check_labels(mask, name)
+    elif fmt.kind == "probs":
+        check_probs(mask, name)
+    elif mask.dtype.kind == "f":
+        check_unit_range(mask, name, per_frame=False)
+    elif fmt.is_binary and mask.dtype == np.uint8:
+        if np.count_nonzero(mask[(mask != 0)] != fmt.scale):
+            raise ValueError(f"{name} has values other than 0 and {int(fmt.scale)}, but the masks are "
+                             "binary (as given, or inferred from the first mask); for probabilities "
+                             "pass kind='soft'")
+
+
+def to_unit(masks: np.ndarray, fmt: MaskFormat) -> np.ndarray:
+    """Masks already checked against ``fmt`` as float32 in [0, 1] (a new array).
+
+    Unlike :func:`as_unit` the values are not checked again: that would cost every frame of a
+    stream a second pass.
+    """
+    if masks.dtype.kind == "f":
+        return masks.astype(np.float32)
+    return as_unit(masks, uint8_scale=fmt.scale, reciprocal=True)
+
+
+def from_unit(value: np.ndarray, fmt: MaskFormat) -> np.ndarray:
+    """Values in [0, 1] back in the form ``fmt`` records: its dtype and scale.
+
+    For binary formats ``value`` is thresholded at 0.5, unless it is already a 0/1 uint8
+    decision. Float values outside [0, 1] are clipped; integer outputs are rounded to nearest.
+    """
+    if fmt.is_binary:
+        decision = value if value.dtype == np.uint8 else (value > 0.5).astype(np.uint8)
+        if fmt.dtype == np.bool_:
+            return decision.astype(bool)
+        return (decision * fmt.scale).astype(fmt.dtype)
+    if fmt.dtype == np.uint8:
+        # Two passes in OpenCV (on a 2-D view of any stack): negatives to zero, then x255 with
+        # rounding and saturation.
+        flat = np.ascontiguousarray(value, np.float32).reshape(-1, value.shape[-1])
+        out = cv2.convertScaleAbs(cv2.threshold(flat, 0.0, 0.0, cv2.THRESH_TOZERO)[1], alpha=255.0)
+        return out.reshape(value.shape)
+    if fmt.dtype == np.uint16:
+        scaled = np.clip(value, 0.0, 1.0) * np.float32(fmt.scale)
+        return np.rint(scaled, out=scaled).astype(np.uint16)
+    return np.clip(value, 0.0, 1.0).astype(fmt.dtype)

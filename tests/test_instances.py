@@ -171,10 +171,11 @@ def test_the_tracker_takes_a_flow_from_the_caller():
     assert second[20, 45] == first[20, 13] and second[20, 77] == first[20, 45]
 
 
-@pytest.mark.parametrize("latency, calls_per_pair", [(0, 2), (1, 2), (None, 4)])
-def test_instances_cost_one_flow_per_pair_and_direction(monkeypatch, latency, calls_per_pair):
-    """A callable flow is called for both directions of each pair (offline: again in the backward
-    pass, which holds no flows); the tracker computes none of its own."""
+@pytest.mark.parametrize("latency, calls_per_pair", [(0, 2), (1, 2), (None, 6)])
+def test_the_tracker_uses_the_engines_flows_and_computes_none(monkeypatch, latency, calls_per_pair):
+    """A callable flow is called for both directions of each pair, once when streaming; offline
+    three times (as frames arrive, for the tracker; in the backward sweep; in the emission), as
+    offline holds no flows. The tracker computes none of its own."""
     own = []
     monkeypatch.setattr(tc.flow.FlowEstimator, "__call__", lambda self, a, b: own.append(1))
     calls = []

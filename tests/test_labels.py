@@ -96,16 +96,14 @@ def test_label_flicker_down_accuracy_kept(multi):
 
 
 def test_state_memory_does_not_grow_with_the_class_count():
-    from tempcons.labels import LabelPipeline
-    from tempcons.presets import settings_for
-    from tempcons.masks import mask_format
+    from tempcons.engine import Engine
     rng = np.random.default_rng(0)
     frame = rng.integers(0, 255, (24, 32, 3), np.uint8)
     sizes = []
     for classes in (2, 150):
         lab = rng.integers(0, classes, (24, 32)).astype(np.int32)
-        pipe = LabelPipeline(settings_for("realtime", {}), None)
-        pipe.fmt = mask_format(lab, "labels")
-        state = pipe.step(pipe.prepare(frame, lab, "#0"), None, None, None)
+        engine = Engine("labels", tc.settings.PRESETS["realtime"], latency=0, flow=None)
+        engine.push(frame, lab)
+        state = engine._forward  # the one state a causal stream carries
         sizes.append(state.value.nbytes + state.look.nbytes)
     assert sizes[0] == sizes[1] == 24 * 32 * 6 * 4

@@ -7,7 +7,7 @@ import pytest
 import naive
 import tempcons as tc
 from tempcons._kernels import probs as _k
-from tempcons.probs import to_labels
+from tempcons.kinds.probs import to_labels
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -1,0 +1,237 @@
+"""The engine: one walk through time for every kind, streaming or offline.
+
+Frames arrive one at a time (:meth:`Engine.push`). Each is held until it has the look-ahead the
+latency allows, then emitted (:meth:`Engine._emit`): one filter step forward from the frame
+emitted before it, merged with the backward estimate, refined, decided. The backward estimates
+come from sweeps: one sweep walks from the newest frame held back to the oldest and leaves each
+of the oldest frames its backward estimate. With latency k a sweep serves the next ``(k + 1) // 2``
+frames, so a frame sees between ``k // 2 + 1`` and ``k`` future frames and costs about two
+filter steps whatever k (latency 1 and 2 sweep for every frame, with exactly k frames ahead).
+Offline is the same walk with unbounded look-ahead: one sweep over the whole clip at the end,
+then every frame emitted in order, so hysteresis runs forward in time in both.
+
+Streaming keeps what it derives from a held frame (its :class:`~tempcons.kind.View`, evidence
+and flows) until the frame is emitted. Offline holds nothing per frame but the backward
+estimate; the sweep and the emission each derive the frames and the flows again, so memory does
+not grow with the flows of a whole clip.
+
+The engine imports no kind: it is handed a :class:`~tempcons.kind.Kind` by name through the
+registry, and the kind's ``track`` breaks a link where it finds a scene cut.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from ._validate import as_gray_uint8, as_look, as_uint8, check_frame
+from .filters.guided import _guided
+from .flow import FlowSource, Pair
+from .kind import Kind, Link, View, kind_class
+from .masks import MaskFormat, mask_format
+from .settings import Settings
+
+__all__ = ["Engine", "check_mask_size"]
+
+
+@dataclass(eq=False)
+class _Held:
+    """A frame waiting for its look-ahead."""
+
+    frame: np.ndarray
+    mask: np.ndarray  # as given, or as the kind's tracker renumbered it
+    supplied: tuple[np.ndarray, np.ndarray | None] | None  # the caller's flows from the previous frame
+    linked: bool  # False for a clip's first frame and after a scene cut: nothing flows across
+    view: View | None = None  # streaming only, with the two below
+    evidence: Any = None
+    pair: Pair | None = None  # previous frame -> this one
+    back: Any = None  # the backward estimate, once a sweep has reached this frame
+
+
+class Engine:
+    """Drives one kind through a clip: flows, the walk through time, refinement.
+
+    Parameters
+    ----------
+    kind : str or None
+        A registered kind's name; None infers it from the first mask
+        (:func:`tempcons.masks.mask_format`).
+    settings : Settings
+    latency : int or None
+        Frames of look-ahead, >= 0; None is offline (everything is emitted by :meth:`flush`).
+    flow : None, str or callable
+        The flow source (:class:`tempcons.flow.FlowSource`).
+    given : iterable of str
+        The knobs the caller set; one the kind does not use is an error.
+    fmt : MaskFormat, optional
+        The masks' format, already read from the whole clip (no per-frame check then).
+    tick : callable, optional
+        Called once per emitted frame and, offline, once per frame a sweep passes.
+    """
+
+    def __init__(self, kind: str | None, settings: Settings, *, latency: int | None, flow: Any,
+                 given: frozenset[str] = frozenset(), fmt: MaskFormat | None = None,
+                 tick: Callable[[], Any] | None = None) -> None:
+        self.kind_name = kind
+        self.settings = settings
+        self.latency = latency
+        self.given = frozenset(given)
+        self.flows = FlowSource(settings.flow, flow)
+        self.tick = tick or (lambda: None)
+        self._fmt = fmt
+        if kind is not None:
+            self._check_knobs(kind_class(kind))
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every frame; the next one starts a new clip (sizes and, if inferred, the kind may change)."""
+        self.strategy: Kind | None = None
+        self.fmt = self._fmt
+        self.size: tuple[int, int] | None = None
+        self._held: deque[_Held] = deque()
+        self._newest: View | None = None  # view of the newest frame, when arrival needs it
+        self.count = 0
+        self._prev_view: View | None = None  # of the last emitted frame
+        self._forward: Any = None  # its forward state
+        self._decision: Any = None
+        self._spare: list[Any] = []
+
+    def push(self, frame: np.ndarray, mask: np.ndarray, supplied: tuple | None = None) -> list[np.ndarray]:
+        """Add a frame and its mask; return the outputs it releases (oldest first)."""
+        where = f"#{self.count}"
+        check_frame(frame, f"frame {where}")
+        kind = self._kind_for(mask, where)
+        self._check_size(frame, mask, where)
+        held = _Held(frame, mask, supplied, linked=self.count > 0)
+        self.count += 1
+        if self.latency is not None or kind.tracks:
+            view = self._view(frame)
+            pair = None
+            if held.linked:
+                pair = self.flows.pair(self._newest.frame, self._newest.small, frame, view.small, supplied)
+            if kind.tracks:
+                held.mask, cut = kind.track(view, mask, None if pair is None else pair.into_b[0])
+                if cut:
+                    held.linked, pair = False, None
+            if self.latency is not None:
+                held.view, held.pair, held.evidence = view, pair, kind.encode(view, held.mask)
+            self._newest = view
+        self._held.append(held)
+        out = []
+        while self.latency is not None and len(self._held) > self.latency:
+            out.append(self._emit(keep=(self.latency + 1) // 2))
+        return out
+
+    def flush(self) -> list[np.ndarray]:
+        """Emit every frame still held, oldest first."""
+        return [self._emit(keep=len(self._held)) for _ in range(len(self._held))]
+
+    def _kind_for(self, mask: np.ndarray, where: str) -> Kind:
+        """The strategy, made at a clip's first mask; every later mask is checked against its format."""
+        name = f"mask {where}"
+        if self.strategy is not None:
+            if self._fmt is None:
+                self.strategy.check_like(mask, name)
+            return self.strategy
+        if self.fmt is None:
+            self.fmt = (mask_format(mask, None, name) if self.kind_name is None
+                        else kind_class(self.kind_name).read_format(mask, name))
+        cls = kind_class(self.fmt.kind)
+        self._check_knobs(cls)
+        self.strategy = cls(self.settings, self.fmt)
+        return self.strategy
+
+    def _check_knobs(self, cls: type[Kind]) -> None:
+        unused = sorted(self.given - cls.knobs)
+        if unused:
+            raise ValueError(f"knob(s) {unused} do nothing for kind={cls.name!r}: remove them; its knobs are "
+                             f"{sorted(cls.knobs)}")
+
+    def _check_size(self, frame: np.ndarray, mask: np.ndarray, where: str) -> None:
+        if self.size is None:
+            self.size = frame.shape[:2]
+        elif frame.shape[:2] != self.size:
+            raise ValueError(f"frame {where} has size {frame.shape[:2]}, but earlier frames are {self.size}")
+        ndim = self.strategy.mask_ndim
+        if mask.ndim != ndim:
+            raise ValueError(f"mask {where} must be {ndim}-D ({'H, W' if ndim == 2 else 'H, W, C'}), "
+                             f"got shape {mask.shape}")
+        check_mask_size(mask.shape[:2], self.size, f"mask {where}")
+
+    def _view(self, frame: np.ndarray) -> View:
+        gray = as_gray_uint8(frame)
+        colour = self.settings.refinement.refine_color and frame.ndim == 3
+        return View(frame, gray, as_look(frame, gray), as_uint8(frame) if colour else gray, self.flows.shrink(gray))
+
+    def _derived(self, held: _Held) -> tuple[View, Any]:
+        """A held frame's view and evidence: kept (streaming) or derived again (offline)."""
+        if held.view is not None:
+            return held.view, held.evidence
+        view = self._view(held.frame)
+        return view, self.strategy.encode(view, held.mask)
+
+    def _pair(self, earlier: View, later: View, held: _Held) -> Pair:
+        """The pair (earlier frame, ``held``): kept, or computed again."""
+        return held.pair or self.flows.pair(earlier.frame, earlier.small, held.frame, later.small, held.supplied)
+
+    def _step(self, evidence: Any, view: View, previous: Any, link: Link | None) -> Any:
+        return self.strategy.step(evidence, view, previous if link else None, link,
+                                  self._spare.pop() if self._spare else None)
+
+    def _sweep(self, keep: int) -> None:
+        """Backward estimates for the ``keep`` oldest held frames (never the newest: it has none)."""
+        held = self._held
+        later = back = None
+        for i in range(len(held) - 1, -1, -1):
+            view, evidence = self._derived(held[i])
+            link = self._pair(view, later, held[i + 1]).into_a if later is not None and held[i + 1].linked else None
+            done, back = back, self._step(evidence, view, back, link)
+            if done is not None:
+                self._spare.append(done)
+            if i < min(keep, len(held) - 1):
+                held[i].back = self.strategy.side(back)
+            later = view
+            if self.latency is None:
+                self.tick()
+        self._spare.append(back)
+
+    def _emit(self, keep: int) -> np.ndarray:
+        kind = self.strategy
+        held = self._held[0]
+        if held.back is None and len(self._held) > 1:
+            self._sweep(keep)
+        view, evidence = self._derived(held)
+        link = self._pair(self._prev_view, view, held).into_b if held.linked else None
+        forward = self._step(evidence, view, self._forward, link)
+        value = kind.value(forward) if held.back is None else kind.merge(evidence, forward, held.back)
+        if kind.refines and kind.settings.refinement.refine:
+            value = self._refine(view, value)
+        out, self._decision = kind.decide(evidence, value, self._decision if link else None, link)
+        if self._forward is not None:
+            self._spare.append(self._forward)
+        self._forward, self._prev_view = forward, view
+        self._held.popleft()
+        self.tick()
+        return out
+
+    def _refine(self, view: View, value: np.ndarray) -> np.ndarray:
+        r = self.strategy.settings.refinement
+        radius = max(1, round(r.refine_radius * np.hypot(*self.size)))
+        return _guided(view.guide, value, radius, r.refine_eps, r.refine_scale)
+
+
+def check_mask_size(mask_hw: tuple[int, int], frame_hw: tuple[int, int], name: str) -> None:
+    """Masks may be smaller than frames (they are upsampled) but must have the same aspect ratio within 1%."""
+    mh, mw = mask_hw
+    fh, fw = frame_hw
+    if mh < 1 or mw < 1:
+        raise ValueError(f"{name} is {mh}x{mw} (HxW); masks must be at least 1x1 pixels")
+    if mh > fh or mw > fw:
+        raise ValueError(f"{name} is {mh}x{mw} (HxW), larger than the frames ({fh}x{fw}); "
+                         "resize the masks to the frame size")
+    if abs((mw / mh) / (fw / fh) - 1.0) > 0.01:
+        raise ValueError(f"{name} is {mh}x{mw} (HxW) and the frames {fh}x{fw}: aspect ratios differ by "
+                         "more than 1%; masks must cover the whole frame")

@@ -1,0 +1,159 @@
+"""What a mask kind is to the engine: the strategy contract, what the engine gives it, the registry.
+
+The engine (:mod:`tempcons.engine`) knows no kind. It prepares each frame (:class:`View`), gets
+the flows, walks through time and refines; a :class:`Kind` says what the mask means: how it
+becomes evidence at frame size, one filter step along the flow, the merge of the two directions
+and the way back to the caller's form. Built-in kinds live in :mod:`tempcons.kinds`; a new one is
+a subclass registered with :func:`register_kind`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .masks import MaskFormat, check_like, mask_format
+from .settings import Settings
+
+__all__ = ["Kind", "View", "Link", "register_kind", "kind_class", "kind_names"]
+
+Link = tuple[np.ndarray, np.ndarray]
+"""The flow that pulls a neighbour's values into a frame (frame resolution) and its validity."""
+
+
+@dataclass
+class View:
+    """What the engine derives from one video frame, for every kind.
+
+    Attributes
+    ----------
+    frame : ndarray
+        The caller's frame, as given.
+    gray : ndarray, uint8, (H, W)
+    look : ndarray, (H, W, 2)
+        Grey level and chroma, for the photometric weight (:func:`tempcons._validate.as_look`).
+    guide : ndarray, uint8
+        The refinement guide (colour or grey).
+    small : ndarray or None
+        The grey frame on the flow estimator's grid (None when a callable gives the flow).
+    """
+
+    frame: np.ndarray
+    gray: np.ndarray
+    look: np.ndarray
+    guide: np.ndarray
+    small: np.ndarray | None
+
+
+class Kind:
+    """A mask kind's strategy. Subclass it, set the class attributes, register it.
+
+    The engine calls, for each frame: :meth:`track` (only when ``tracks``), :meth:`encode`,
+    :meth:`step` once per direction, :meth:`side` and :meth:`merge` when it has look-ahead (else
+    :meth:`value`), and :meth:`decide`. A step's ``out`` is a state the engine no longer needs,
+    for the kind to write into (or ignore).
+
+    Attributes
+    ----------
+    name : str
+        The ``kind=`` value that selects it.
+    knobs : frozenset of str
+        The knobs it reads (see :func:`tempcons.settings.knob_names`); a caller's knob outside it
+        is an error that names it.
+    defaults : dict
+        Its values for the knobs that the settings leave at None.
+    refines : bool
+        Whether the engine passes its value through the guided refinement before :meth:`decide`.
+    tracks : bool
+        Whether its masks are renumbered along the flow as they arrive (:meth:`track`).
+    mask_ndim : int
+        Dimensions of one frame's mask: 2 for ``(h, w)``, 3 for ``(h, w, C)``.
+    """
+
+    name: ClassVar[str]
+    knobs: ClassVar[frozenset[str]]
+    defaults: ClassVar[dict[str, Any]] = {}
+    refines: ClassVar[bool] = False
+    tracks: ClassVar[bool] = False
+    mask_ndim: ClassVar[int] = 2
+
+    @classmethod
+    def read_format(cls, masks: np.ndarray, name: str) -> MaskFormat:
+        """Check masks (one frame's or a clip's) against this kind and record their format."""
+        return mask_format(masks, cls.name, name)
+
+    def check_like(self, mask: np.ndarray, name: str) -> None:
+        """Check a later frame's mask against the format read from the first one."""
+        check_like(mask, self.fmt, name)
+
+    def __init__(self, settings: Settings, fmt: MaskFormat) -> None:
+        unset = {k: v for k, v in self.defaults.items() if settings.knobs()[k] is None}
+        self.settings = settings.with_knobs(unset)
+        self.fmt = fmt
+
+    def track(self, view: View, mask: np.ndarray, flow: np.ndarray | None) -> tuple[np.ndarray, bool]:
+        """The mask renumbered consistently with the previous frames, and whether a scene cut came."""
+        raise NotImplementedError
+
+    def encode(self, view: View, mask: np.ndarray) -> Any:
+        """The mask as this kind's evidence at the frame's size (never modifying ``mask``)."""
+        raise NotImplementedError
+
+    def step(self, evidence: Any, view: View, previous: Any | None, link: Link | None, out: Any | None) -> Any:
+        """One filter step: ``previous`` (the neighbour's state) pulled along ``link`` and blended."""
+        raise NotImplementedError
+
+    def side(self, state: Any) -> Any:
+        """What :meth:`merge` needs of a one-sided state, in arrays of its own (the state is reused)."""
+        raise NotImplementedError
+
+    def merge(self, evidence: Any, forward: Any, backward: Any) -> np.ndarray:
+        """The value from the forward state and the backward :meth:`side`, own evidence counted once."""
+        raise NotImplementedError
+
+    def value(self, state: Any) -> np.ndarray:
+        """The value of a one-sided state (no look-ahead)."""
+        raise NotImplementedError
+
+    def decide(self, evidence: Any, value: np.ndarray, previous: Any | None,
+               link: Link | None) -> tuple[np.ndarray, Any]:
+        """The output in the caller's form, and the decision the next frame's hysteresis pulls along ``link``."""
+        raise NotImplementedError
+
+
+_REGISTRY: dict[str, type[Kind]] = {}
+
+
+def register_kind(cls: type[Kind]) -> type[Kind]:
+    """Make a :class:`Kind` selectable by its ``name`` (usable as a class decorator).
+
+    Raises
+    ------
+    ValueError
+        If another class already holds the name.
+    """
+    held = _REGISTRY.get(cls.name)
+    if held is not None and held is not cls:
+        raise ValueError(f"kind {cls.name!r} is already registered by {held.__module__}.{held.__qualname__}")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def kind_class(name: str) -> type[Kind]:
+    """The registered kind called ``name``.
+
+    Raises
+    ------
+    ValueError
+        No kind has that name.
+    """
+    if name not in _REGISTRY:
+        raise ValueError(f"kind must be one of {kind_names()} or None, got {name!r}")
+    return _REGISTRY[name]
+
+
+def kind_names() -> tuple[str, ...]:
+    """The registered kinds' names."""
+    return tuple(_REGISTRY)

@@ -1,0 +1,165 @@
+"""Label maps: per-frame class ids made consistent by a flow-aligned weighted vote; instance maps too.
+
+Each pixel carries its two best-supported labels and their weights along the flow (memory
+O(H x W) per frame whatever the number of classes, never a one-hot). A new frame's label votes
+with its confidence -- low near label boundaries, where segmenters flicker, high inside
+regions -- and the carried weights are scaled by the same factors as for masks: temporal decay
+``memory``, photometric agreement ``sigma_color`` (grey and chroma), flow validity, and a
+contradiction penalty ``kappa``. The output is the best-supported label, with hysteresis: a
+pixel changes class only when the new class wins by ``margin``. Every output label is one the
+input held at that pixel or at its flow-aligned position in another frame (no class is
+invented); ``ignore_index`` pixels stay ignored and never vote.
+
+Instance maps (``kind="instances"``) are first renumbered as they arrive by
+:class:`tempcons.InstanceTracker`, along the flow the vote uses, then voted the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import cv2
+import numpy as np
+
+from .._kernels import labels as _k
+from ..instances import InstanceTracker
+from ..kind import Kind, Link, View, register_kind
+from ..settings import knob_names
+
+__all__ = ["Labels", "Instances", "label_confidence"]
+
+_NO_FLOW = np.zeros((1, 1, 2), np.float32)
+_ALL_VALID = np.ones((1, 1), np.float32)
+
+
+@dataclass
+class Evidence:
+    """A label map at frame size (int32 ids) and each pixel's confidence in its own label."""
+
+    ids: np.ndarray
+    confidence: np.ndarray
+
+
+@dataclass
+class VoteState:
+    """The vote after one frame: (H, W, 4) float32 slots and the frame's (grey, chroma)."""
+
+    value: np.ndarray
+    look: np.ndarray
+
+
+def label_confidence(labels: np.ndarray, radius: float, floor: float) -> np.ndarray:
+    """Weight of each pixel's own label: ``floor`` on a label boundary, rising to 1 at ``radius`` px.
+
+    Parameters
+    ----------
+    labels : ndarray of int, (H, W)
+    radius : float
+        Distance from the nearest boundary at which the confidence reaches 1 (0: always 1).
+    floor : float
+        Confidence on the boundary.
+
+    Returns
+    -------
+    ndarray of float32, (H, W)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lab = np.zeros((1, 6), np.int32); lab[0, 3:] = 1
+    >>> [round(float(v), 2) for v in label_confidence(lab, 2.0, 0.2)[0]]
+    [1.0, 0.6, 0.2, 0.2, 0.6, 1.0]
+    """
+    edge = np.zeros(labels.shape, bool)
+    dx = labels[:, 1:] != labels[:, :-1]
+    dy = labels[1:] != labels[:-1]
+    edge[:, 1:] |= dx
+    edge[:, :-1] |= dx
+    edge[1:] |= dy
+    edge[:-1] |= dy
+    if radius <= 0 or not edge.any():
+        return np.ones(labels.shape, np.float32)
+    dist = cv2.distanceTransform((~edge).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    return (floor + (1.0 - floor) * np.minimum(dist / np.float32(radius), 1.0)).astype(np.float32)
+
+
+def _at_size(mask: np.ndarray, view: View) -> np.ndarray:
+    """Ids as int32 at the frame's size (nearest: never blend ids)."""
+    h, w = view.gray.shape
+    ids = mask.astype(np.int32)
+    return ids if ids.shape == (h, w) else cv2.resize(ids, (w, h), interpolation=cv2.INTER_NEAREST)
+
+
+@register_kind
+class Labels(Kind):
+    """Class ids >= 0, voted along the flow and decided with a margin."""
+
+    name = "labels"
+    knobs = knob_names("flow", "filter", "decision")
+    defaults = {"sigma_color": 0.1, "kappa": 0.9, "margin": 0.25}
+
+    @property
+    def _ignore(self) -> int:
+        ignore = self.settings.decision.ignore_index
+        return -1 if ignore is None else ignore
+
+    def encode(self, view: View, mask: np.ndarray) -> Evidence:
+        ids = _at_size(mask, view)
+        f = self.settings.filter
+        return Evidence(ids, label_confidence(ids, f.confidence_radius * np.hypot(*ids.shape), f.confidence_floor))
+
+    def step(self, evidence: Evidence, view: View, previous: VoteState | None, link: Link | None,
+             out: VoteState | None) -> VoteState:
+        f = self.settings.filter
+        size = evidence.ids.shape
+        out = out or VoteState(np.empty((*size, 4), np.float32), np.empty((*size, 2), np.float32))
+        flow, valid = link or (_NO_FLOW, _ALL_VALID)
+        has_prev = previous is not None
+        _k.vote(evidence.ids, evidence.confidence, view.look, np.float32(1.0 / 255.0), flow, valid, has_prev,
+                previous.value if has_prev else out.value, previous.look if has_prev else out.look,
+                np.float32(f.memory), np.float32(1.0 / (2.0 * f.sigma_color ** 2)), np.float32(f.kappa),
+                np.float32(f.max_weight), self._ignore, out.value, out.look)
+        return out
+
+    def side(self, state: VoteState) -> np.ndarray:
+        return state.value.copy()
+
+    def merge(self, evidence: Evidence, forward: VoteState, backward: np.ndarray) -> np.ndarray:
+        out = np.empty_like(backward)
+        _k.merge(evidence.ids, evidence.confidence, self._ignore, forward.value, backward, out)
+        return out
+
+    def value(self, state: VoteState) -> np.ndarray:
+        return state.value
+
+    def decide(self, evidence: Evidence, value: np.ndarray, previous: np.ndarray | None,
+               link: Link | None) -> tuple[np.ndarray, np.ndarray]:
+        has_prev = previous is not None and link is not None
+        out = np.empty(evidence.ids.shape, np.int32)
+        flow, valid = link if has_prev else (_NO_FLOW, _ALL_VALID)
+        _k.decide(evidence.ids, value, previous if has_prev else out, flow, valid, has_prev,
+                  np.float32(self.settings.decision.margin), self._ignore, out)
+        top = int(out.max(initial=0))
+        if top > np.iinfo(self.fmt.dtype).max:
+            raise ValueError(f"label id {top} does not fit the masks' dtype {self.fmt.dtype} (instance "
+                             "ids keep growing over a stream); pass int32 ids")
+        return out.astype(self.fmt.dtype), out
+
+
+@register_kind
+class Instances(Labels):
+    """Instance ids (0 = background, numbered afresh each frame), tracked then voted as labels."""
+
+    name = "instances"
+    knobs = Labels.knobs | knob_names("tracking")
+    tracks = True
+
+    def __init__(self, settings, fmt) -> None:
+        super().__init__(settings, fmt)
+        self._tracker = InstanceTracker(**asdict(self.settings.tracking))
+
+    def track(self, view: View, mask: np.ndarray, flow: np.ndarray | None) -> tuple[np.ndarray, bool]:
+        # The ids the tracker takes are at frame size; relabelling is one-to-one, so their
+        # boundaries, hence the label confidence, do not change.
+        ids = self._tracker.update(view.frame, _at_size(mask, view), flow)[0]
+        return ids, self._tracker.cut
