@@ -28,7 +28,7 @@ import numpy as np
 from _common import methods, read_sequence, scatter, timed
 from tempcons.flow import estimate_flow
 from tempcons.metrics import matting
-from tempcons.presets import PRESETS
+from tempcons.settings import PRESETS
 from tempcons.warp import warp
 
 METRICS = {"MAD": matting.mad, "MSE": matting.mse, "Grad": matting.grad, "Conn": matting.conn,

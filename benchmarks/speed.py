@@ -27,8 +27,7 @@ import numba
 import numpy as np
 
 import tempcons as tc
-from tempcons.pipeline import Pipeline
-from tempcons.masks import mask_format
+from tempcons.engine import Engine
 
 SIZES = {"480p": (480, 854), "720p": (720, 1280), "1080p": (1080, 1920)}
 
@@ -59,32 +58,33 @@ def floor_ms(frames, masks):
 
 
 def stage_ms(frames, masks, preset):
-    """Median ms per stage of the causal pipeline (the same calls Stabilizer.update makes)."""
-    pipe = Pipeline(tc.presets.PRESETS[preset], None)
-    pipe.fmt = mask_format(masks[:1], None)
+    """Median ms per stage of the causal walk (the calls Engine.push and Engine._emit make)."""
+    engine = Engine(None, tc.settings.PRESETS[preset], latency=0, flow=None)
+    engine.push(frames[0], masks[0])  # reads the format and makes the kind
+    kind = engine.strategy
     stages = {k: [] for k in ("prepare", "flow", "fb check, upsample", "temporal", "refine", "output")}
-    prev_fr = state = None
-    for t, (f, m) in enumerate(zip(frames, masks)):
+    prev = state = None
+    for f, m in zip(frames, masks):
         t0 = time.perf_counter()
-        fr = pipe.prepare(f, m, str(t))
+        view = engine._view(f)
+        evidence = kind.encode(view, m)
         t1 = time.perf_counter()
-        if prev_fr is None:
-            state = pipe.step(fr, None, None, None)
-            prev_fr = fr
+        if prev is None:
+            state, prev = kind.step(evidence, view, None, None, None), view
             continue
-        pair = pipe.pair(prev_fr, fr)
+        pair = engine.flows.pair(prev.frame, prev.small, f, view.small)
         t2 = time.perf_counter()
-        flow, valid = pair.into_b
+        link = pair.into_b
         t3 = time.perf_counter()
-        state = pipe.step(fr, state, flow, valid)
+        state = kind.step(evidence, view, state, link, None)
         t4 = time.perf_counter()
-        v = pipe.refine(fr, state.value)
+        value = engine._refine(view, kind.value(state))
         t5 = time.perf_counter()
-        tc.kinds.from_evidence(v, pipe.fmt)
+        kind.decide(evidence, value, None, link)
         t6 = time.perf_counter()
         for k, a, b in zip(stages, (t0, t1, t2, t3, t4, t5), (t1, t2, t3, t4, t5, t6)):
             stages[k].append(b - a)
-        prev_fr = fr
+        prev = view
     return {k: median_ms(v) for k, v in stages.items()}
 
 
@@ -138,7 +138,7 @@ def main(argv=None) -> int:
     lines.append("")
     lines.append("Latency and offline cost, balanced, 720p (ms per frame, end to end):")
     clip = tc.synthetic.make_clip(n_frames=args.frames, height=720, width=1280, seed=2)
-    for lat in (0, 2):
+    for lat in (0, 2, 8):
         lines.append(f"- latency {lat}: {end_to_end_ms(clip.frames, clip.masks, 'balanced', lat):.2f}")
     t0 = time.perf_counter()
     tc.stabilize(clip.frames, clip.masks, preset="balanced", latency=None)
