@@ -5,8 +5,9 @@ latency allows, then emitted (:meth:`Engine._emit`): one filter step forward fro
 emitted before it, merged with the backward estimate, refined, decided. The backward estimates
 come from sweeps: one sweep walks from the newest frame held back to the oldest and leaves each
 of the oldest frames its backward estimate. With latency k a sweep serves the next ``(k + 1) // 2``
-frames, so a frame sees between ``k // 2 + 1`` and ``k`` future frames and costs about two
-filter steps whatever k (latency 1 and 2 sweep for every frame, with exactly k frames ahead).
+frames, so a frame sees between ``k // 2 + 1`` and ``k`` future frames and costs at most four
+filter steps whatever k, one forward and the rest backward (re-filtering the whole window for
+every frame cost k + 2). Latency 1 and 2 sweep for every frame, with exactly k frames ahead.
 Offline is the same walk with unbounded look-ahead: one sweep over the whole clip at the end,
 then every frame emitted in order, so hysteresis runs forward in time in both.
 

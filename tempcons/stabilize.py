@@ -46,7 +46,7 @@ class Stabilizer:
     latency : int
         Frames of delay, >= 0. ``update`` for frame t returns frame ``t - latency``, which has
         seen between ``latency // 2 + 1`` and ``latency`` future frames (exactly ``latency`` up
-        to 2); each costs about two filter steps whatever the latency. 0 is causal.
+        to 2); a frame costs at most four filter steps whatever the latency. 0 is causal.
     flow : None, "dis", "farneback" or callable
         Flow source. A callable ``flow(prev_frame, next_frame) -> (H, W, 2)`` float array (x, y
         displacement in pixels) is called twice per frame pair (both directions). Per-frame
@@ -173,7 +173,7 @@ def stabilize(frames: np.ndarray, masks: np.ndarray, *, kind: str | None = None,
     latency : int or None
         None (default) uses the whole clip, past and future. An int k gives exactly what
         :class:`Stabilizer` with ``latency=k`` gives: each frame sees between ``k // 2 + 1`` and
-        k future frames (exactly k for k <= 2), at about two filter steps per frame; 0 is causal.
+        k future frames (exactly k for k <= 2), at most four filter steps per frame; 0 is causal.
     flow : None, "dis", "farneback", callable, ndarray or (ndarray, ndarray)
         Flow source: OpenCV DIS (default) or Farneback; a callable ``flow(prev_frame,
         next_frame) -> (H, W, 2)``; or precomputed forward flows ``(T-1, H, W, 2)`` (frame t to
