@@ -29,7 +29,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ._validate import as_gray_uint8, as_look, as_uint8, check_frame
-from .filters.guided import _guided
+from .guided import _guided
 from .flow import FlowSource, Pair
 from .kind import Kind, Link, View, kind_class
 from .masks import MaskFormat, mask_format

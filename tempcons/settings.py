@@ -58,7 +58,7 @@ class FlowSettings:
 
 @dataclass(frozen=True)
 class FilterSettings:
-    """The temporal filter along the flow (see :mod:`tempcons.filters.temporal`).
+    """The temporal filter along the flow (see :mod:`tempcons.kinds.mask`).
 
     Attributes
     ----------
@@ -99,7 +99,7 @@ class FilterSettings:
 
 @dataclass(frozen=True)
 class RefineSettings:
-    """Guided refinement with the frame as guide (see :mod:`tempcons.filters.guided`).
+    """Guided refinement with the frame as guide (see :mod:`tempcons.guided`).
 
     Attributes
     ----------

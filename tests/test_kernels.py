@@ -5,8 +5,11 @@ import pytest
 
 import naive
 from tempcons import warp
-from tempcons.filters import temporal
 from tempcons.flow import fb_consistency, invert_flow
+from tempcons.kind import View
+from tempcons.kinds.mask import Binary, Evidence, Soft, TemporalState
+from tempcons.masks import mask_format
+from tempcons.settings import settings_for
 from tempcons.synthetic import texture
 
 
@@ -81,16 +84,31 @@ def _step_inputs(seed, H=12, W=16):
                        look[..., 1] + rng.normal(0, 0.05, (H, W))], axis=-1).astype(f32)
     flow = _flow(rng, H, W, 1.5)
     valid = (rng.random((H, W)) > 0.3).astype(f32)
-    return m, mb, look, temporal.TemporalState(None, None, packed), flow, valid
+    return m, mb, look, TemporalState(None, None, packed), flow, valid
 
 
 KNOBS = dict(memory=0.75, sigma_color=0.08, kappa=0.6, max_weight=2.5, confidence_floor=0.2)
 
 
+def _kind(cls=Soft, **knobs):
+    values = np.zeros((2, 2), bool if cls is Binary else np.float32)
+    return cls(settings_for("balanced", {**KNOBS, **knobs}), mask_format(values, cls.name))
+
+
+def _step(m, mb, look, prev, flow, valid):
+    """One filter step of the soft-mask kind (the temporal filter along the flow)."""
+    return _kind().step(Evidence(m, mb), View(None, None, look, None, None), prev,
+                        None if prev is None else (flow, valid), None)
+
+
+def _hysteresis(value, prev, flow, valid, margin):
+    return _kind(Binary, margin=margin).decide(None, value, prev, None if prev is None else (flow, valid))[1]
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_filter_step_matches_reference(seed):
     m, mb, gray, prev, flow, valid = _step_inputs(seed)
-    got = temporal.filter_step(m, mb, gray, prev, flow, valid, **KNOBS)
+    got = _step(m, mb, gray, prev, flow, valid)
     warped = naive.warp_fill(prev.packed.astype(np.float64), flow)
     e, s, packed = naive.blend(m, mb, gray, warped, valid, 0.75, 0.08, 0.6, 2.5, 0.2)
     # cv2.remap quantises positions to 1/32 px; the rest must agree closely.
@@ -103,7 +121,7 @@ def test_filter_step_matches_reference(seed):
 def test_blend_kernel_matches_reference_exactly_on_aligned_history(seed):
     m, mb, gray, prev, _, valid = _step_inputs(seed)
     valid = valid[::3, ::2].copy()  # validity on a coarser grid, read nearest
-    got = temporal.filter_step(m, mb, gray, prev, np.zeros((*m.shape, 2), np.float32), valid, **KNOBS)
+    got = _step(m, mb, gray, prev, np.zeros((*m.shape, 2), np.float32), valid)
     e, s, packed = naive.blend(m, mb, gray, prev.packed.astype(np.float64), valid, 0.75, 0.08, 0.6, 2.5, 0.2)
     np.testing.assert_allclose(got.value, e, atol=1e-4)
     np.testing.assert_allclose(got.total, s, atol=1e-4)
@@ -140,7 +158,7 @@ def test_warp_fill_matches_reference_inside_and_at_the_border(seed, nearest):
 
 def test_recursive_step_without_history_returns_evidence():
     m, mb, gray, _, _, _ = _step_inputs(5)
-    got = temporal.filter_step(m, mb, gray, None, None, None, **KNOBS)
+    got = _step(m, mb, gray, None, None, None)
     np.testing.assert_allclose(got.value, m, rtol=1e-6)
     ref = np.array([[naive.confidence(a, b, 0.2) for a, b in zip(r1, r2)] for r1, r2 in zip(m, mb)])
     np.testing.assert_allclose(got.total, ref, atol=1e-6)
@@ -148,10 +166,10 @@ def test_recursive_step_without_history_returns_evidence():
 
 def test_merge_counts_the_frame_once():
     m, mb, gray, prev, flow, valid = _step_inputs(6)
-    a = temporal.filter_step(m, mb, gray, prev, flow, valid, **KNOBS)
-    b = temporal.filter_step(m, mb, gray, None, None, None, **KNOBS)
+    a = _step(m, mb, gray, prev, flow, valid)
+    b = _step(m, mb, gray, None, None, None)
     # b holds only the frame's own evidence: merging it with a must give a back.
-    merged = temporal.merge(m, mb, a.value, a.total, b.value, b.total, confidence_floor=0.2)
+    merged = _kind().merge(Evidence(m, mb), a, (b.value, b.total))
     np.testing.assert_allclose(merged, a.value, atol=1e-5)
 
 
@@ -162,12 +180,12 @@ def test_hysteresis_matches_reference(seed):
     prev = (rng.random((12, 16)) > 0.5).astype(np.uint8)
     valid = (rng.random((12, 16)) > 0.3).astype(np.float32)
     zero = np.zeros((12, 16, 2), np.float32)
-    got = temporal.hysteresis(value, prev, zero, valid, 0.2)
+    got = _hysteresis(value, prev, zero, valid, 0.2)
     np.testing.assert_array_equal(got, naive.hysteresis(value, prev, valid, 0.2))
     shifted = np.full((12, 16, 2), 3.0, np.float32)  # pulls from outside on the last rows/columns
     coarse = valid[::2, ::2].copy()  # validity may live on the flow's coarser grid
-    got = temporal.hysteresis(value, prev, shifted, coarse, 0.2)
+    got = _hysteresis(value, prev, shifted, coarse, 0.2)
     warped = np.full_like(prev, 255)
     warped[:-3, :-3] = prev[3:, 3:]
     np.testing.assert_array_equal(got, naive.hysteresis(value, warped, coarse, 0.2))
-    np.testing.assert_array_equal(temporal.hysteresis(value, None, None, None, 0.2), value > 0.5)
+    np.testing.assert_array_equal(_hysteresis(value, None, None, None, 0.2), value > 0.5)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .._validate import as_uint8, check_frame
+from ._validate import as_uint8, check_frame
 
 __all__ = ["guided_filter", "upsample"]
 

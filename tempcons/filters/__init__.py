@@ -1,1 +1,0 @@
-"""Filters: the temporal filter along the flow and the guided refinement."""
