@@ -32,10 +32,10 @@ from ._validate import as_gray_uint8, as_look, as_uint8, check_frame
 from .guided import _guided
 from .flow import FlowSource, Pair
 from .kind import Kind, Link, View, kind_class
-from .masks import MaskFormat, mask_format
+from .masks import MaskFormat, check_mask_size, mask_format
 from .settings import Settings
 
-__all__ = ["Engine", "check_mask_size"]
+__all__ = ["Engine"]
 
 
 @dataclass(eq=False)
@@ -223,16 +223,3 @@ class Engine:
         radius = max(1, round(r.refine_radius * np.hypot(*self.size)))
         return _guided(view.guide, value, radius, r.refine_eps, r.refine_scale)
 
-
-def check_mask_size(mask_hw: tuple[int, int], frame_hw: tuple[int, int], name: str) -> None:
-    """Masks may be smaller than frames (they are upsampled) but must have the same aspect ratio within 1%."""
-    mh, mw = mask_hw
-    fh, fw = frame_hw
-    if mh < 1 or mw < 1:
-        raise ValueError(f"{name} is {mh}x{mw} (HxW); masks must be at least 1x1 pixels")
-    if mh > fh or mw > fw:
-        raise ValueError(f"{name} is {mh}x{mw} (HxW), larger than the frames ({fh}x{fw}); "
-                         "resize the masks to the frame size")
-    if abs((mw / mh) / (fw / fh) - 1.0) > 0.01:
-        raise ValueError(f"{name} is {mh}x{mw} (HxW) and the frames {fh}x{fw}: aspect ratios differ by "
-                         "more than 1%; masks must cover the whole frame")

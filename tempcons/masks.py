@@ -29,7 +29,7 @@ import numpy as np
 
 from ._validate import check_unit_range, frames_where
 
-__all__ = ["KINDS", "MAX_LABEL", "MaskFormat", "as_unit", "check_kind", "check_labels", "check_like", "check_probs", "from_unit", "to_unit",
+__all__ = ["KINDS", "MAX_LABEL", "MaskFormat", "as_unit", "check_kind", "check_labels", "check_like", "check_mask_size", "check_probs", "from_unit", "to_unit",
            "mask_format", "uint8_scale_of"]
 
 KINDS = ("binary", "soft", "alpha", "labels", "instances", "probs")
@@ -323,3 +323,17 @@ def from_unit(value: np.ndarray, fmt: MaskFormat) -> np.ndarray:
         scaled = np.clip(value, 0.0, 1.0) * np.float32(fmt.scale)
         return np.rint(scaled, out=scaled).astype(np.uint16)
     return np.clip(value, 0.0, 1.0).astype(fmt.dtype)
+
+
+def check_mask_size(mask_hw: tuple[int, int], frame_hw: tuple[int, int], name: str) -> None:
+    """Masks may be smaller than frames (they are upsampled) but must have the same aspect ratio within 1%."""
+    mh, mw = mask_hw
+    fh, fw = frame_hw
+    if mh < 1 or mw < 1:
+        raise ValueError(f"{name} is {mh}x{mw} (HxW); masks must be at least 1x1 pixels")
+    if mh > fh or mw > fw:
+        raise ValueError(f"{name} is {mh}x{mw} (HxW), larger than the frames ({fh}x{fw}); "
+                         "resize the masks to the frame size")
+    if abs((mw / mh) / (fw / fh) - 1.0) > 0.01:
+        raise ValueError(f"{name} is {mh}x{mw} (HxW) and the frames {fh}x{fw}: aspect ratios differ by "
+                         "more than 1%; masks must cover the whole frame")

@@ -11,7 +11,8 @@ copies. Each group checks its values when it is made. Why each default has its v
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any
+from numbers import Real
+from typing import Any, Callable
 
 from .flow import DIS_PRESETS, METHODS
 
@@ -19,13 +20,38 @@ __all__ = ["Settings", "FlowSettings", "FilterSettings", "RefineSettings", "Deci
            "TrackSettings", "PRESETS", "settings_for", "knob_names"]
 
 
-def _need(ok: bool, what: str) -> None:
-    if not ok:
-        raise ValueError(what)
+def _knob(default: Any, ok: Callable[[Any], bool], expected: str) -> Any:
+    """A field with its rule: ``ok(value)`` must hold (None always may, where the kind chooses)."""
+    return field(default=default, metadata={"ok": ok, "expected": expected})
+
+
+class _Group:
+    """Checks every field against its rule when the group is made, so that a typo fails under its
+    own name and not later inside the flow estimator or a kernel."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not ((value is None and f.default is None) or f.metadata["ok"](value)):
+                raise ValueError(f"{f.name} must be {f.metadata['expected']}, got {value!r}")
+
+
+def _between(lo: float, hi: float, *, low_open: bool = False, high_open: bool = False) -> Callable[[Any], bool]:
+    def ok(v: Any) -> bool:
+        return (isinstance(v, Real) and not isinstance(v, bool)
+                and (lo < v if low_open else lo <= v) and (v < hi if high_open else v <= hi))
+    return ok
+
+
+def _is_bool(v: Any) -> bool:
+    return isinstance(v, bool)
+
+
+_INF = float("inf")
 
 
 @dataclass(frozen=True)
-class FlowSettings:
+class FlowSettings(_Group):
     """How motion is estimated between consecutive frames.
 
     Attributes
@@ -40,24 +66,15 @@ class FlowSettings:
         Forward-backward check thresholds, >= 0 (``beta`` in squared full-resolution pixels).
     """
 
-    flow_method: str = "dis"
-    flow_preset: str = "medium"
-    flow_scale: float = 0.5
-    fb_alpha: float = 0.01
-    fb_beta: float = 0.5
-
-    def __post_init__(self) -> None:
-        # Checked here, where they are set, so that a typo fails under its own name and not
-        # later inside the flow estimator or a kernel.
-        _need(self.flow_method in METHODS, f"flow_method must be one of {METHODS}, got {self.flow_method!r}")
-        _need(self.flow_preset in DIS_PRESETS, f"flow_preset must be one of {DIS_PRESETS}, got {self.flow_preset!r}")
-        _need(0.0 < self.flow_scale <= 1.0, f"flow_scale must be in (0, 1], got {self.flow_scale!r}")
-        _need(self.fb_alpha >= 0.0, f"fb_alpha must be >= 0, got {self.fb_alpha!r}")
-        _need(self.fb_beta >= 0.0, f"fb_beta must be >= 0, got {self.fb_beta!r}")
+    flow_method: str = _knob("dis", lambda v: v in METHODS, f"one of {METHODS}")
+    flow_preset: str = _knob("medium", lambda v: v in DIS_PRESETS, f"one of {DIS_PRESETS}")
+    flow_scale: float = _knob(0.5, _between(0, 1, low_open=True), "in (0, 1]")
+    fb_alpha: float = _knob(0.01, _between(0, _INF), ">= 0")
+    fb_beta: float = _knob(0.5, _between(0, _INF), ">= 0")
 
 
 @dataclass(frozen=True)
-class FilterSettings:
+class FilterSettings(_Group):
     """The temporal filter along the flow (see :mod:`tempcons.kinds.mask`).
 
     Attributes
@@ -78,27 +95,16 @@ class FilterSettings:
         sets the confidence of hard masks, as a fraction of the frame diagonal, in [0, 0.5).
     """
 
-    memory: float = 0.95
-    sigma_color: float | None = None
-    kappa: float | None = None
-    max_weight: float = 30.0
-    confidence_floor: float = 0.2
-    confidence_radius: float = 0.008
-
-    def __post_init__(self) -> None:
-        _need(0.0 <= self.memory < 1.0, f"memory must be in [0, 1), got {self.memory!r}")
-        _need((self.sigma_color is None or self.sigma_color > 0.0),
-              f"sigma_color must be > 0, got {self.sigma_color!r}")
-        _need((self.kappa is None or 0.0 <= self.kappa <= 1.0),
-              f"kappa must be in [0, 1], got {self.kappa!r}")
-        _need(self.max_weight > 0.0, f"max_weight must be > 0, got {self.max_weight!r}")
-        _need(0.0 < self.confidence_floor <= 1.0, f"confidence_floor must be in (0, 1], got {self.confidence_floor!r}")
-        _need(0.0 <= self.confidence_radius < 0.5,
-              f"confidence_radius must be in [0, 0.5), got {self.confidence_radius!r}")
+    memory: float = _knob(0.95, _between(0, 1, high_open=True), "in [0, 1)")
+    sigma_color: float | None = _knob(None, _between(0, _INF, low_open=True), "> 0")
+    kappa: float | None = _knob(None, _between(0, 1), "in [0, 1]")
+    max_weight: float = _knob(30.0, _between(0, _INF, low_open=True), "> 0")
+    confidence_floor: float = _knob(0.2, _between(0, 1, low_open=True), "in (0, 1]")
+    confidence_radius: float = _knob(0.008, _between(0, 0.5, high_open=True), "in [0, 0.5)")
 
 
 @dataclass(frozen=True)
-class RefineSettings:
+class RefineSettings(_Group):
     """Guided refinement with the frame as guide (see :mod:`tempcons.guided`).
 
     Attributes
@@ -115,25 +121,15 @@ class RefineSettings:
         Colour guide (better edges, about twice the cost) instead of grey.
     """
 
-    refine: bool = True
-    refine_radius: float = 0.008
-    refine_eps: float | None = None
-    refine_scale: float | None = None
-    refine_color: bool = True
-
-    def __post_init__(self) -> None:
-        for switch in ("refine", "refine_color"):
-            _need(isinstance(getattr(self, switch), bool),
-                  f"{switch} must be True or False, got {getattr(self, switch)!r}")
-        _need(0.0 < self.refine_radius < 0.5, f"refine_radius must be in (0, 0.5), got {self.refine_radius!r}")
-        _need((self.refine_eps is None or self.refine_eps > 0.0),
-              f"refine_eps must be > 0, got {self.refine_eps!r}")
-        _need((self.refine_scale is None or 0.0 < self.refine_scale <= 1.0),
-              f"refine_scale must be in (0, 1], got {self.refine_scale!r}")
+    refine: bool = _knob(True, _is_bool, "True or False")
+    refine_radius: float = _knob(0.008, _between(0, 0.5, low_open=True, high_open=True), "in (0, 0.5)")
+    refine_eps: float | None = _knob(None, _between(0, _INF, low_open=True), "> 0")
+    refine_scale: float | None = _knob(None, _between(0, 1, low_open=True), "in (0, 1]")
+    refine_color: bool = _knob(True, _is_bool, "True or False")
 
 
 @dataclass(frozen=True)
-class DecisionSettings:
+class DecisionSettings(_Group):
     """How a hard output (a binary mask, a label) is decided from the filtered value.
 
     Attributes
@@ -147,33 +143,20 @@ class DecisionSettings:
         it and never voted for.
     """
 
-    margin: float | None = None
-    ignore_index: int | None = None
-
-    def __post_init__(self) -> None:
-        _need((self.margin is None or self.margin >= 0.0),
-              f"margin must be >= 0, got {self.margin!r}")
-        _need(self.ignore_index is None or (isinstance(self.ignore_index, int) and self.ignore_index >= 0),
-              f"ignore_index must be None or an int >= 0, got {self.ignore_index!r}")
+    margin: float | None = _knob(None, _between(0, _INF), ">= 0")
+    ignore_index: int | None = _knob(None, lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+                                     "None or an int >= 0")
 
 
 @dataclass(frozen=True)
-class TrackSettings:
+class TrackSettings(_Group):
     """Instance id tracking (see :class:`tempcons.InstanceTracker`, which documents each option)."""
 
-    min_iou: float = 0.2
-    max_lost: int = 30
-    min_similarity: float = 0.6
-    cut_threshold: float = 0.2
-    cut_difference: float = 12.0
-
-    def __post_init__(self) -> None:
-        _need(0.0 < self.min_iou <= 1.0, f"min_iou must be in (0, 1], got {self.min_iou!r}")
-        _need(isinstance(self.max_lost, int) and self.max_lost >= 0,
-              f"max_lost must be an int >= 0, got {self.max_lost!r}")
-        _need(-1.0 <= self.min_similarity <= 1.0, f"min_similarity must be in [-1, 1], got {self.min_similarity!r}")
-        _need(0.0 <= self.cut_threshold <= 1.0, f"cut_threshold must be in [0, 1], got {self.cut_threshold!r}")
-        _need(self.cut_difference >= 0.0, f"cut_difference must be >= 0, got {self.cut_difference!r}")
+    min_iou: float = _knob(0.2, _between(0, 1, low_open=True), "in (0, 1]")
+    max_lost: int = _knob(30, lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "an int >= 0")
+    min_similarity: float = _knob(0.6, _between(-1, 1), "in [-1, 1]")
+    cut_threshold: float = _knob(0.2, _between(0, 1), "in [0, 1]")
+    cut_difference: float = _knob(12.0, _between(0, _INF), ">= 0")
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,9 @@ import numpy as np
 
 from . import kinds  # noqa: F401  (registers the built-in kinds)
 from ._validate import check_flow, check_frames, check_latency
-from .engine import Engine, check_mask_size
+from .engine import Engine
 from .kind import kind_class
-from .masks import mask_format
+from .masks import check_mask_size, mask_format
 from .settings import Settings, settings_for
 
 __all__ = ["stabilize", "Stabilizer"]
