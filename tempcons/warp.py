@@ -15,7 +15,7 @@ Two general warps, which differ at the border and in speed:
 
 The others reproduce, bit for bit, how a published evaluation code resamples, and are named
 after it; each keeps that code's arithmetic, slips included: :func:`warp_vspw_grid_sample`,
-:func:`warp_tcvom`, :func:`warp_erofeev`, :func:`warp_dvm`.
+:func:`warp_tcvom`, :func:`warp_erofeev`, :func:`warp_dvm`, :func:`warp_flownet2_resample2d`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ import numpy as np
 from ._kernels import warp as _k
 from ._validate import check_flow
 
-__all__ = ["warp", "warp_fill", "warp_vspw_grid_sample", "warp_tcvom", "warp_erofeev", "warp_dvm"]
+__all__ = ["warp", "warp_fill", "warp_vspw_grid_sample", "warp_tcvom", "warp_erofeev", "warp_dvm",
+           "warp_flownet2_resample2d"]
 
 _RELATIVE_LINEAR = cv2.INTER_LINEAR | cv2.WARP_RELATIVE_MAP
 _RELATIVE_NEAREST = cv2.INTER_NEAREST | cv2.WARP_RELATIVE_MAP
@@ -248,3 +249,52 @@ def warp_dvm(src: np.ndarray, flow: np.ndarray) -> np.ndarray:
     r = np.clip(cols + flow[..., 0], 0, h - 1)
     c = np.clip(rows + flow[..., 1], 0, w - 1)
     return src.ravel()[r * w + c]
+
+
+def warp_flownet2_resample2d(src: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """FlowNet2's ``Resample2d`` (bilinear, kernel size 1), the warp of ETC's TC (``tool/eval_tc.py``).
+
+    The forward arithmetic of ``resample2d_kernel.cu`` (``NVIDIA/flownet2-pytorch``), in NumPy:
+    the position ``x + dx`` and its fraction are float32; the four taps, clamped to the image,
+    are weighted in double (``1.`` is a double literal there), each product is cast to float and
+    the four are summed in float, top-left, top-right, bottom-left, bottom-right. That float sum
+    is what makes a uniform region of label L read 2.9999998 for L = 3 under fractional flow, so
+    ETC's uint8 truncation turns some of its pixels into L - 1; a float64 warp or ``grid_sample``
+    moves about 1 % of the warped pixels and TC by up to a few percent. The golden maps come from
+    a CPU emulation of the kernel, as ETC's own code needs CUDA; no GPU run was compared.
+
+    Parameters
+    ----------
+    src : ndarray, (H, W)
+        Values to warp (ETC passes its uint8 predictions as float32, which is exact).
+    flow : ndarray, float, (H, W, 2)
+        x then y displacement into ``src``, taken as float32 as ETC reads its ``.flo`` files.
+
+    Returns
+    -------
+    ndarray of float32, (H, W)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> src = np.full((1, 2), 3, np.uint8)
+    >>> flow = np.array([[[0.1, 0.3], [0.3, 0.2]]], np.float32)
+    >>> out = warp_flownet2_resample2d(src, flow)  # 3 split into four float terms and summed
+    >>> out.tolist(), out.astype(np.uint8).tolist()
+    ([[2.999999761581421, 3.000000238418579]], [[2, 3]])
+    """
+    h, w = src.shape
+    flow = np.asarray(flow, np.float32)
+    xf = np.arange(w, dtype=np.float32)[None, :] + flow[..., 0]
+    yf = np.arange(h, dtype=np.float32)[:, None] + flow[..., 1]
+    x0, y0 = np.floor(xf), np.floor(yf)
+    alpha, beta = (xf - x0).astype(np.float64), (yf - y0).astype(np.float64)
+    # floor + 1 is a float32 sum in the kernel, then truncated to int and clamped (border replicate).
+    xl, xr = (np.clip(v.astype(np.int64), 0, w - 1) for v in (x0, x0 + np.float32(1)))
+    yt, yb = (np.clip(v.astype(np.int64), 0, h - 1) for v in (y0, y0 + np.float32(1)))
+    v = src.astype(np.float64)
+    out = np.zeros((h, w), np.float32)
+    for wy, rows in ((1.0 - beta, yt), (beta, yb)):
+        for wx, cols in ((1.0 - alpha, xl), (alpha, xr)):
+            out += (wx * wy * v[rows, cols]).astype(np.float32)
+    return out

@@ -25,11 +25,17 @@ variant of ours:
 - ``"vspw"`` (``VSPW_code/TC_cal.py``): nearest-neighbour warp through ``grid_sample`` with
   ``align_corners=False`` but coordinates normalised by W - 1 (a scale and half-pixel slip,
   reproduced), samples outside the frame read class 0; the prediction at t plays the ground
-  truth in VSPW's ``Evaluator`` (classes present in it are averaged);
-- ``"etc"`` (``ETC .../tool/eval_tc.py``): bilinear warp with border clamp (``Resample2d``) and
-  uint8 truncation, so in-between class ids appear at boundaries; ``intersectionAndUnion`` with
-  255 ignored and ``np.histogram`` bins (id C lands in class C - 1's closed last bin); IoU over
-  *all* C classes with +1e-10, so absent classes count 0;
+  truth in VSPW's ``Evaluator`` (classes present in it are averaged; its ids >= C are left out).
+  The ``Evaluator`` bins the pair (t id r, warped id q) at ``C * r + q`` of a flat C x C matrix,
+  so a warped id q >= C (an ignore patch, 255) wraps into row r + q // C, column q % C, and
+  counts there; an id that would land past the matrix makes the reference crash, and raises here;
+- ``"etc"`` (``ETC .../tool/eval_tc.py``): FlowNet2's ``Resample2d`` (bilinear, border clamp,
+  float32 sums, :func:`~tempcons.warp.warp_flownet2_resample2d`) and uint8 truncation, so
+  in-between class ids appear at boundaries and a few pixels inside uniform regions drop to the
+  id below; ``intersectionAndUnion`` with 255 ignored and ``np.histogram`` bins (id C lands in
+  class C - 1's closed last bin); IoU over *all* C classes with +1e-10, so absent classes count
+  0. Pairs are pooled over all of them: the script evaluates only the first 29 pairs of each
+  list (pass ``pred[:30]`` for its value), and crashes when there is none, where this gives NaN;
 - ``"tempcons"``: nearest warp at the true position, pixels that leave the frame or fail Lai et
   al.'s occlusion tests left out, IoU averaged over classes present in either map.
 
@@ -44,7 +50,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..flow import pair_flows
-from ..warp import warp, warp_vspw_grid_sample
+from ..warp import warp, warp_flownet2_resample2d, warp_vspw_grid_sample
 from .flicker import lai_visibility
 
 __all__ = ["VideoConsistency", "vc_windows", "video_consistency", "SegmentationScore", "mean_iou",
@@ -353,7 +359,7 @@ def _tc_pixels(cur: np.ndarray, nxt: np.ndarray, forward: np.ndarray, backward: 
     if protocol == "vspw":
         return cur, warp_vspw_grid_sample(nxt, forward)
     if protocol == "etc":
-        target = warp(nxt, forward)[0].astype(np.uint8)
+        target = warp_flownet2_resample2d(nxt, forward).astype(np.uint8)
         # ETC ignores a pixel whose warped label reads 255 by writing 255 into the output too.
         return np.where(target == 255, 255, cur), target
     warped, inside = warp(nxt, forward, order=0)
@@ -361,9 +367,28 @@ def _tc_pixels(cur: np.ndarray, nxt: np.ndarray, forward: np.ndarray, backward: 
     return cur[keep], warped[keep].astype(np.int64)
 
 
+def _vspw_confusion(tally: np.ndarray, c: int) -> np.ndarray:
+    """VSPW ``Evaluator``'s C x C matrix of a :func:`_tally` of (t id, warped id): rows outside
+    0..C-1 left out, each pair binned at ``C * row + column`` of the flattened matrix, so a warped
+    id >= C wraps into later rows (the reference counts VSPW's 255 patches there)."""
+    r, q, n = tally[(tally[:, 0] >= 0) & (tally[:, 0] < c)].T
+    flat = r * c + q
+    if flat.size and (flat.min() < 0 or flat.max() >= c * c):
+        bad = q[(flat < 0) | (flat >= c * c)]
+        raise ValueError(f"preds: a warped class id ({bad.min()}..{bad.max()}) falls outside VSPW's "
+                         f"{c} x {c} confusion matrix, where its Evaluator fails; check num_classes")
+    conf = np.zeros(c * c, np.int64)
+    np.add.at(conf, flat, n)
+    return conf.reshape(c, c)
+
+
 def _tc_counts(tally: np.ndarray, c: int, protocol: str) -> np.ndarray:
     """The counts TC accumulates (C x C confusion, or ETC's 2 x C) from a :func:`_tc_pixels` tally."""
-    return _etc_counts(tally, c) if protocol == "etc" else _confusion_of(tally, c, "the warped prediction")
+    if protocol == "etc":
+        return _etc_counts(tally, c)
+    if protocol == "vspw":
+        return _vspw_confusion(tally, c)
+    return _confusion_of(tally, c, "the warped prediction")
 
 
 def _check_tc_protocol(protocol: str) -> None:
@@ -393,11 +418,13 @@ def temporal_consistency(preds, num_classes: int, *, frames=None, flow=None, pro
     Returns
     -------
     SegmentationScore
+        ``value`` is NaN when no video has two frames.
 
     Raises
     ------
     ValueError, TypeError
-        Unknown protocol, shapes, float labels, neither frames nor flow.
+        Unknown protocol, shapes, float labels, neither frames nor flow, and under ``"vspw"`` a
+        warped id that VSPW's flat confusion matrix cannot hold (its script crashes there).
 
     Examples
     --------
@@ -427,6 +454,9 @@ def temporal_consistency(preds, num_classes: int, *, frames=None, flow=None, pro
             scores.append(_tc_value(counts, protocol)[0])
         per_pair.append(np.asarray(scores))
     value, per_class = _tc_value(total, protocol)
+    if not any(len(scores) for scores in per_pair):
+        # No pair: VSPW's 0/0 is already NaN, ETC's script crashes; TC is undefined either way.
+        value, per_class = float("nan"), np.full(c, np.nan)
     return SegmentationScore("TC", protocol, value, per_class, per_pair, total, ", ".join(sorted(sources)))
 
 
