@@ -47,7 +47,7 @@ _QUANTIZE = (None, "truncate", "round")
 
 @dataclass(frozen=True)
 class MattingScore:
-    """One metric over a clip.
+    """One metric over a clip; ``float(score)`` is its clip value.
 
     Attributes
     ----------
@@ -71,16 +71,19 @@ class MattingScore:
     counts: np.ndarray | None = None
     flow_source: str | None = None
 
+    def __float__(self) -> float:
+        return float(self.value)
 
-def _alphas(pred: np.ndarray, true: np.ndarray, quantize: str | None) -> tuple[np.ndarray, np.ndarray]:
+
+def _alphas(pred: np.ndarray, gt: np.ndarray, quantize: str | None) -> tuple[np.ndarray, np.ndarray]:
     """Both clips as float32 in [0, 1], the way the RVM scripts read them."""
     if quantize not in _QUANTIZE:
         raise ValueError(f"quantize must be one of {_QUANTIZE}, got {quantize!r}")
-    pred, true = np.asarray(pred), np.asarray(true)
-    if pred.shape != true.shape or pred.ndim != 3:
-        raise ValueError(f"pred and true must both be (T, H, W) alphas, got {pred.shape} and {true.shape}")
+    pred, gt = np.asarray(pred), np.asarray(gt)
+    if pred.shape != gt.shape or pred.ndim != 3:
+        raise ValueError(f"pred and gt must both be (T, H, W) alphas, got {pred.shape} and {gt.shape}")
     out = []
-    for name, a, q in (("pred", pred, quantize), ("true", true, None)):
+    for name, a, q in (("pred", pred, quantize), ("gt", gt, None)):
         # 8-bit or 16-bit PNG mattes read as stored: uint8 is always 0..255, even if only 0 and 1.
         unit = as_unit(a, name, uint8_scale=255)
         # RVM quantizes the caller's floats, before any cast to float32.
@@ -103,12 +106,12 @@ def _check_protocol(protocol: str, allowed: tuple[str, ...]) -> None:
         raise ValueError(f"protocol must be one of {allowed}, got {protocol!r}")
 
 
-def mad(pred: np.ndarray, true: np.ndarray, *, protocol: str = "rvm", quantize: str | None = None) -> MattingScore:
+def mad(pred: np.ndarray, gt: np.ndarray, *, protocol: str = "rvm", quantize: str | None = None) -> MattingScore:
     """Mean absolute difference x1e3 per frame.
 
     Parameters
     ----------
-    pred, true : ndarray, (T, H, W)
+    pred, gt : ndarray, (T, H, W)
         Alphas, uint8 (0..255) or float in [0, 1].
     protocol : {"rvm"}
     quantize : {None, "truncate", "round"}
@@ -130,14 +133,14 @@ def mad(pred: np.ndarray, true: np.ndarray, *, protocol: str = "rvm", quantize: 
     1000.0
     """
     _check_protocol(protocol, ("rvm",))
-    p, g = _alphas(pred, true, quantize)
+    p, g = _alphas(pred, gt, quantize)
     return _score("MAD", protocol, [np.abs(p[t] - g[t]).mean() * 1e3 for t in range(len(p))])
 
 
-def mse(pred: np.ndarray, true: np.ndarray, *, protocol: str = "rvm", quantize: str | None = None) -> MattingScore:
+def mse(pred: np.ndarray, gt: np.ndarray, *, protocol: str = "rvm", quantize: str | None = None) -> MattingScore:
     """Mean squared difference x1e3 per frame (arguments as :func:`mad`)."""
     _check_protocol(protocol, ("rvm",))
-    p, g = _alphas(pred, true, quantize)
+    p, g = _alphas(pred, gt, quantize)
     return _score("MSE", protocol, [((p[t] - g[t]) ** 2).mean() * 1e3 for t in range(len(p))])
 
 
@@ -157,7 +160,7 @@ def _gradient_magnitude(a: np.ndarray, kx: np.ndarray, ky: np.ndarray) -> np.nda
     return np.sqrt(gx ** 2 + gy ** 2)
 
 
-def grad(pred: np.ndarray, true: np.ndarray, *, protocol: str = "rvm", quantize: str | None = None) -> MattingScore:
+def grad(pred: np.ndarray, gt: np.ndarray, *, protocol: str = "rvm", quantize: str | None = None) -> MattingScore:
     """Gradient error /1e3 per frame: sum of squared differences of Gaussian-gradient magnitudes.
 
     ``protocol="rvm"`` (RVM's low-resolution script) min-max normalises each frame of both clips
@@ -165,15 +168,15 @@ def grad(pred: np.ndarray, true: np.ndarray, *, protocol: str = "rvm", quantize:
     the two are not comparable. Other arguments as :func:`mad`.
     """
     _check_protocol(protocol, ("rvm", "rvm_hr"))
-    p, g = _alphas(pred, true, quantize)
+    p, g = _alphas(pred, gt, quantize)
     kx, ky = _gauss_derivative_kernels()
     values = []
     for t in range(len(p)):
-        pt, gt = p[t], g[t]
+        pred_t, gt_t = p[t], g[t]
         if protocol == "rvm":
-            pt = cv2.normalize(pt, None, 1.0, 0.0, cv2.NORM_MINMAX)
-            gt = cv2.normalize(gt, None, 1.0, 0.0, cv2.NORM_MINMAX)
-        values.append(((_gradient_magnitude(gt, kx, ky) - _gradient_magnitude(pt, kx, ky)) ** 2).sum() / 1e3)
+            pred_t = cv2.normalize(pred_t, None, 1.0, 0.0, cv2.NORM_MINMAX)
+            gt_t = cv2.normalize(gt_t, None, 1.0, 0.0, cv2.NORM_MINMAX)
+        values.append(((_gradient_magnitude(gt_t, kx, ky) - _gradient_magnitude(pred_t, kx, ky)) ** 2).sum() / 1e3)
     return _score("Grad", protocol, values)
 
 
@@ -184,18 +187,18 @@ def _largest_component(mask: np.ndarray) -> np.ndarray:
     return labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
 
 
-def conn(pred: np.ndarray, true: np.ndarray, *, protocol: str = "rvm", quantize: str | None = None) -> MattingScore:
+def conn(pred: np.ndarray, gt: np.ndarray, *, protocol: str = "rvm", quantize: str | None = None) -> MattingScore:
     """Connectivity error /1e3 per frame (RVM's low-resolution script; its HR script has none).
 
     For thresholds 0.1, 0.2, ... 1.0 (``np.arange(0, 1.1, 0.1)``, float64, compared with the
     float32 alphas as the script does: with float64 alphas 153/255 falls below 0.6000000000000001
     and Conn moves by up to 49% on a frame), each pixel's level is the last threshold at which it
-    still belonged to the largest 4-connected component of (true >= t) & (pred >= t), 1 if it
-    never left; d = alpha - level, phi = 1 - d [d >= 0.15], error = sum |phi_true - phi_pred|.
+    still belonged to the largest 4-connected component of (gt >= t) & (pred >= t), 1 if it
+    never left; d = alpha - level, phi = 1 - d [d >= 0.15], error = sum |phi_gt - phi_pred|.
     Other arguments as :func:`mad`.
     """
     _check_protocol(protocol, ("rvm",))
-    p, g = _alphas(pred, true, quantize)
+    p, g = _alphas(pred, gt, quantize)
     steps = np.arange(0, 1.1, 0.1)
     values = []
     for t in range(len(p)):
@@ -210,7 +213,7 @@ def conn(pred: np.ndarray, true: np.ndarray, *, protocol: str = "rvm", quantize:
     return _score("Conn", protocol, values)
 
 
-def dtssd(pred: np.ndarray, true: np.ndarray, *, protocol: str = "rvm", quantize: str | None = None,
+def dtssd(pred: np.ndarray, gt: np.ndarray, *, protocol: str = "rvm", quantize: str | None = None,
           trimap: np.ndarray | None = None) -> MattingScore:
     """Error of the temporal derivative of alpha, under one of four published conventions.
 
@@ -220,13 +223,13 @@ def dtssd(pred: np.ndarray, true: np.ndarray, *, protocol: str = "rvm", quantize
     - ``"tcvom"``: per frame t, sqrt(sum over the unknown region 0 < trimap_t < 255 of the
       squared forward-difference error); the last frame scores 0 and counts in the mean.
     - ``"dvm"``: per pair (t, t+1), sqrt(sum over mask_t) with mask = ``trimap == 128`` or, with
-      no trimap, ``0 < true < 255``; ``counts`` = mask pixels + 1, the reference's denominator.
+      no trimap, ``0 < gt < 255``; ``counts`` = mask pixels + 1, the reference's denominator.
     - ``"erofeev"``: the paper's formula, per pair sqrt(sum over all pixels, or over
       ``trimap`` > 0 when given as a mask), mean over the T - 1 pairs.
 
     Parameters
     ----------
-    pred, true : ndarray, (T, H, W)
+    pred, gt : ndarray, (T, H, W)
         Alphas, uint8 (0..255) or float in [0, 1].
     protocol : {"rvm", "tcvom", "dvm", "erofeev"}
     quantize : {None, "truncate", "round"}
@@ -246,15 +249,15 @@ def dtssd(pred: np.ndarray, true: np.ndarray, *, protocol: str = "rvm", quantize
     Examples
     --------
     >>> import numpy as np
-    >>> true = np.zeros((3, 2, 2), np.float32)
+    >>> gt = np.zeros((3, 2, 2), np.float32)
     >>> pred = np.stack([np.zeros((2, 2)), np.ones((2, 2)), np.zeros((2, 2))]).astype(np.float32)
-    >>> dtssd(pred, true).per_frame.tolist()
+    >>> dtssd(pred, gt).per_frame.tolist()
     [0.0, 100.0, 100.0]
-    >>> dtssd(pred, true, protocol="erofeev").per_frame.tolist()
+    >>> dtssd(pred, gt, protocol="erofeev").per_frame.tolist()
     [2.0, 2.0]
     """
     _check_protocol(protocol, ("rvm", "tcvom", "dvm", "erofeev"))
-    p, g = _alphas(pred, true, quantize)
+    p, g = _alphas(pred, gt, quantize)
     if protocol == "rvm":
         values = [0.0] + [np.sqrt((((p[t] - p[t - 1]) - (g[t] - g[t - 1])) ** 2).sum() / g[t].size) * 1e2
                           for t in range(1, len(p))]
@@ -289,7 +292,7 @@ def _region(protocol: str, trimap, g: np.ndarray) -> np.ndarray:
     return np.ones_like(g) if trimap is None else (trimap > 0).astype(np.float32)
 
 
-def tcvom_frame_metrics(pred: np.ndarray, true: np.ndarray, trimap: np.ndarray, flow: np.ndarray | None = None,
+def tcvom_frame_metrics(pred: np.ndarray, gt: np.ndarray, trimap: np.ndarray, flow: np.ndarray | None = None,
                         flow_valid: np.ndarray | None = None, *, quantize: str | None = None) -> dict:
     """Every per-frame number of TCVOM's ``calc_metric.py`` (VideoMatting108 protocol).
 
@@ -304,7 +307,7 @@ def tcvom_frame_metrics(pred: np.ndarray, true: np.ndarray, trimap: np.ndarray, 
 
     Parameters
     ----------
-    pred, true : ndarray, (T, H, W)
+    pred, gt : ndarray, (T, H, W)
         Alphas, uint8 or float in [0, 1].
     trimap : ndarray of uint8, (T, H, W)
     flow : ndarray, (T-1, H, W, 2), optional
@@ -323,7 +326,7 @@ def tcvom_frame_metrics(pred: np.ndarray, true: np.ndarray, trimap: np.ndarray, 
     ValueError, TypeError
         On shapes or dtypes that do not fit.
     """
-    p, g = _alphas(pred, true, quantize)
+    p, g = _alphas(pred, gt, quantize)
     trimap = _trimap(trimap, g, required=True)
     n = len(p)
     if flow is not None:
@@ -359,25 +362,25 @@ def tcvom_frame_metrics(pred: np.ndarray, true: np.ndarray, trimap: np.ndarray, 
     return out
 
 
-def _farneback_on_truth(true_u8: np.ndarray) -> np.ndarray:
+def _farneback_on_truth(gt_u8: np.ndarray) -> np.ndarray:
     """DVM's flow: Farneback on consecutive ground-truth alphas with its parameters, float32."""
-    return np.stack([cv2.calcOpticalFlowFarneback(true_u8[t], true_u8[t + 1], None, 0.5, 5, 10, 2, 7, 1.5,
+    return np.stack([cv2.calcOpticalFlowFarneback(gt_u8[t], gt_u8[t + 1], None, 0.5, 5, 10, 2, 7, 1.5,
                                                   cv2.OPTFLOW_FARNEBACK_GAUSSIAN)
-                     for t in range(len(true_u8) - 1)])
+                     for t in range(len(gt_u8) - 1)])
 
 
-def _truth_u8(true: np.ndarray, g: np.ndarray) -> np.ndarray:
-    true = np.asarray(true)
-    return true if true.dtype == np.uint8 else np.round(g * 255).astype(np.uint8)
+def _truth_u8(gt: np.ndarray, g: np.ndarray) -> np.ndarray:
+    gt = np.asarray(gt)
+    return gt if gt.dtype == np.uint8 else np.round(g * 255).astype(np.uint8)
 
 
-def messddt(pred: np.ndarray, true: np.ndarray, *, protocol: str = "dvm", trimap: np.ndarray | None = None,
+def messddt(pred: np.ndarray, gt: np.ndarray, *, protocol: str = "dvm", trimap: np.ndarray | None = None,
             flow=None, flow_valid: np.ndarray | None = None, whole_clip: bool = True,
             quantize: str | None = None) -> MattingScore:
     """Motion-aware error of squared alpha errors between frames (Erofeev et al. 2015).
 
     Per transition t -> t+1: sum over a mask of |E_t(p)^2 - E_{t+1}(p + v_t(p))^2| with
-    E = pred - true and v the motion of the ground truth. No implementation agrees with
+    E = pred - gt and v the motion of the ground truth. No implementation agrees with
     another; ``protocol`` names whose computation this reproduces (module docstring):
 
     - ``"dvm"`` (default; DVM / OTVM / MaGGIe): Farneback flow of the true alpha rounded to
@@ -388,12 +391,12 @@ def messddt(pred: np.ndarray, true: np.ndarray, *, protocol: str = "dvm", trimap
     - ``"tcvom"``: supplied ``flow`` (required) and ``flow_valid``; see :func:`tcvom_frame_metrics`
       (T values, the last 0).
     - ``"erofeev"``: the stated formula: ``flow`` an array (T-1, H, W, 2), a callable
-      ``f(true_u8_t, true_u8_t1) -> (H, W, 2)``, or None for DVM's Farneback on the true alpha
+      ``f(gt_u8_t, gt_u8_t1) -> (H, W, 2)``, or None for DVM's Farneback on the true alpha
       (not rounded); bilinear warp with border clamp; mask all pixels or ``trimap > 0``.
 
     Parameters
     ----------
-    pred, true : ndarray, (T, H, W)
+    pred, gt : ndarray, (T, H, W)
         Alphas, uint8 or float in [0, 1].
     protocol : {"dvm", "tcvom", "erofeev"}
     trimap : ndarray of uint8, (T, H, W), optional
@@ -417,12 +420,12 @@ def messddt(pred: np.ndarray, true: np.ndarray, *, protocol: str = "dvm", trimap
     Examples
     --------
     >>> import numpy as np
-    >>> true = np.zeros((3, 8, 8), np.uint8)
-    >>> float(messddt(true, true, protocol="erofeev").value)
+    >>> gt = np.zeros((3, 8, 8), np.uint8)
+    >>> float(messddt(gt, gt, protocol="erofeev"))
     0.0
     """
     _check_protocol(protocol, ("dvm", "tcvom", "erofeev"))
-    p, g = _alphas(pred, true, quantize)
+    p, g = _alphas(pred, gt, quantize)
     if protocol == "tcvom":
         if flow is None or callable(flow):
             raise ValueError("protocol 'tcvom' needs the supplied ground-truth flow as an array (T-1, H, W, 2)")
@@ -430,7 +433,7 @@ def messddt(pred: np.ndarray, true: np.ndarray, *, protocol: str = "dvm", trimap
         return _score("MESSDdt", protocol, table["MESSDdt"], table["flow_pixel_count"], "supplied")
     mask = _region(protocol, trimap, g)
     n, h, w = g.shape
-    flows, source = _messddt_flow(flow, protocol, _truth_u8(true, g), (n - 1, h, w, 2))
+    flows, source = _messddt_flow(flow, protocol, _truth_u8(gt, g), (n - 1, h, w, 2))
     sq = (p - g) ** 2
     values = np.empty(n - 1)
     if protocol == "dvm":
@@ -446,11 +449,11 @@ def messddt(pred: np.ndarray, true: np.ndarray, *, protocol: str = "dvm", trimap
     return _score("MESSDdt", protocol, values, None, source)
 
 
-def _messddt_flow(flow, protocol: str, true_u8: np.ndarray, shape: tuple) -> tuple[np.ndarray, str]:
+def _messddt_flow(flow, protocol: str, gt_u8: np.ndarray, shape: tuple) -> tuple[np.ndarray, str]:
     if flow is None:
-        arr, source = _farneback_on_truth(true_u8), "farneback on true alpha (DVM parameters)"
+        arr, source = _farneback_on_truth(gt_u8), "farneback on true alpha (DVM parameters)"
     elif callable(flow):
-        arr = np.stack([np.asarray(flow(true_u8[t], true_u8[t + 1]), dtype=np.float64) for t in range(shape[0])])
+        arr = np.stack([np.asarray(flow(gt_u8[t], gt_u8[t + 1]), dtype=np.float64) for t in range(shape[0])])
         source = f"callable {getattr(flow, '__name__', type(flow).__name__)}"
     else:
         arr, source = np.asarray(flow), "supplied"
@@ -462,32 +465,69 @@ def _messddt_flow(flow, protocol: str, true_u8: np.ndarray, shape: tuple) -> tup
     return (np.rint(arr).astype(np.int64) if protocol == "dvm" else arr.astype(np.float64)), source
 
 
-def _foreground(pred_fgr: np.ndarray, true_fgr: np.ndarray, true_alpha: np.ndarray, square: bool,
+def _foreground(pred_fgr: np.ndarray, gt_fgr: np.ndarray, gt_alpha: np.ndarray, square: bool,
                 protocol: str) -> MattingScore:
     _check_protocol(protocol, ("rvm", "rvm_hr"))
-    pred_fgr, true_fgr, true_alpha = np.asarray(pred_fgr), np.asarray(true_fgr), np.asarray(true_alpha)
-    if pred_fgr.shape != true_fgr.shape or pred_fgr.ndim != 4 or true_alpha.shape != true_fgr.shape[:3]:
-        raise ValueError(f"need pred_fgr, true_fgr (T, H, W, 3) and true_alpha (T, H, W); got "
-                         f"{pred_fgr.shape}, {true_fgr.shape}, {true_alpha.shape}")
+    pred_fgr, gt_fgr, gt_alpha = np.asarray(pred_fgr), np.asarray(gt_fgr), np.asarray(gt_alpha)
+    if pred_fgr.shape != gt_fgr.shape or pred_fgr.ndim != 4 or gt_alpha.shape != gt_fgr.shape[:3]:
+        raise ValueError(f"need pred_fgr, gt_fgr (T, H, W, 3) and gt_alpha (T, H, W); got "
+                         f"{pred_fgr.shape}, {gt_fgr.shape}, {gt_alpha.shape}")
     p = pred_fgr.astype(np.float32) / np.float32(255) if pred_fgr.dtype == np.uint8 else pred_fgr.astype(np.float32)
-    g = true_fgr.astype(np.float32) / np.float32(255) if true_fgr.dtype == np.uint8 else true_fgr.astype(np.float32)
+    g = gt_fgr.astype(np.float32) / np.float32(255) if gt_fgr.dtype == np.uint8 else gt_fgr.astype(np.float32)
     values = []
     for t in range(len(p)):
-        d = (p[t] - g[t])[true_alpha[t] > 0]
+        d = (p[t] - g[t])[gt_alpha[t] > 0]
         values.append(((d ** 2) if square else np.abs(d)).mean() * 1e3 if d.size else np.nan)
     return _score("fgr_MSE" if square else "fgr_MAD", protocol, values)
 
 
-def fgr_mse(pred_fgr: np.ndarray, true_fgr: np.ndarray, true_alpha: np.ndarray, *,
+def fgr_mse(pred_fgr: np.ndarray, gt_fgr: np.ndarray, gt_alpha: np.ndarray, *,
             protocol: str = "rvm") -> MattingScore:
-    """Foreground MSE x1e3 over pixels where the true alpha is > 0, all three channels (uint8 or float)."""
-    return _foreground(pred_fgr, true_fgr, true_alpha, True, protocol)
+    """Foreground MSE x1e3 per frame over the pixels where the ground-truth alpha is > 0.
+
+    Parameters
+    ----------
+    pred_fgr, gt_fgr : ndarray, (T, H, W, 3)
+        Foregrounds, uint8 (0..255) or float in [0, 1]; all three channels count.
+    gt_alpha : ndarray, (T, H, W)
+        Ground-truth alpha; only where it is > 0 is the foreground scored.
+    protocol : {"rvm", "rvm_hr"}
+
+    Returns
+    -------
+    MattingScore
+        A frame with no foreground pixel scores NaN.
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not fit; unknown protocol.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fgr = np.zeros((1, 2, 2, 3), np.uint8)
+    >>> float(fgr_mse(fgr + 255, fgr, np.ones((1, 2, 2), np.uint8)))
+    1000.0
+    """
+    return _foreground(pred_fgr, gt_fgr, gt_alpha, True, protocol)
 
 
-def fgr_mad(pred_fgr: np.ndarray, true_fgr: np.ndarray, true_alpha: np.ndarray, *,
+def fgr_mad(pred_fgr: np.ndarray, gt_fgr: np.ndarray, gt_alpha: np.ndarray, *,
             protocol: str = "rvm") -> MattingScore:
-    """Foreground MAD x1e3 over pixels where the true alpha is > 0 (RVM's low-resolution script only)."""
-    return _foreground(pred_fgr, true_fgr, true_alpha, False, protocol)
+    """Foreground MAD x1e3 per frame over the pixels where the ground-truth alpha is > 0.
+
+    RVM's low-resolution script reports it; the high-resolution one does not. Parameters,
+    returns and errors as :func:`fgr_mse`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fgr = np.zeros((1, 2, 2, 3), np.uint8)
+    >>> float(fgr_mad(fgr + 255, fgr, np.ones((1, 2, 2), np.uint8)))
+    1000.0
+    """
+    return _foreground(pred_fgr, gt_fgr, gt_alpha, False, protocol)
 
 
 def rvm_dataset_mean(clips: list) -> float:
