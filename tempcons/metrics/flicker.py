@@ -44,7 +44,7 @@ __all__ = ["WarpingError", "warping_error", "lai_visibility", "temporal_change",
 
 @dataclass(frozen=True)
 class WarpingError:
-    """Result of :func:`warping_error`.
+    """Result of :func:`warping_error` (and :func:`boundary_jitter`); ``float(result)`` is ``value``.
 
     Attributes
     ----------
@@ -54,12 +54,17 @@ class WarpingError:
         Mean over pairs (0 for a single frame).
     flow_source : str
         Where the flow came from.
+    protocol : str
+        Whose computation: ``"lai2018"`` for :func:`warping_error`.
     """
 
     per_pair: np.ndarray
     value: float
     flow_source: str
     protocol: str = field(default="lai2018")
+
+    def __float__(self) -> float:
+        return float(self.value)
 
 
 def lai_visibility(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
@@ -82,13 +87,13 @@ def lai_visibility(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
     return fb_consistency(forward, backward, alpha=0.01, beta=0.5, motion_boundary=True, outside_valid=True)
 
 
-def warping_error(video: np.ndarray, frames: np.ndarray | None = None, *, flow=None,
+def warping_error(masks: np.ndarray, frames: np.ndarray | None = None, *, flow=None,
                   visibility: np.ndarray | None = None, flow_source: str | None = None) -> WarpingError:
     """Lai et al.'s warping error of a video (masks, mattes or images).
 
     Parameters
     ----------
-    video : ndarray
+    masks : ndarray
         ``(T, H, W)`` masks (bool, uint8 0..255 or float in [0, 1]) or ``(T, H, W, C)`` images;
         uint8 is divided by 255 and bool taken as 0/1.
     frames : ndarray, optional
@@ -117,18 +122,18 @@ def warping_error(video: np.ndarray, frames: np.ndarray | None = None, *, flow=N
     >>> import numpy as np
     >>> v = np.zeros((3, 8, 8), np.float32)
     >>> fw = np.zeros((2, 8, 8, 2), np.float32)
-    >>> warping_error(v, flow=(fw, fw)).value
+    >>> float(warping_error(v, flow=(fw, fw)))
     0.0
     """
-    video = np.asarray(video)
-    if video.ndim not in (3, 4) or len(video) == 0:
-        raise ValueError(f"video must have shape (T, H, W) or (T, H, W, C) with T >= 1, got {video.shape}")
-    n, h, w = video.shape[:3]
+    masks = np.asarray(masks)
+    if masks.ndim not in (3, 4) or len(masks) == 0:
+        raise ValueError(f"masks must have shape (T, H, W) or (T, H, W, C) with T >= 1, got {masks.shape}")
+    n, h, w = masks.shape[:3]
     pairs, source = pair_flows((n, h, w), frames, flow, flow_source)
     if visibility is not None and visibility.shape != (n - 1, h, w):
         raise ValueError(f"visibility must have shape {(n - 1, h, w)}, got {visibility.shape}")
-    scale = 1.0 / 255.0 if video.dtype == np.uint8 else 1.0
-    planes = video[..., None] if video.ndim == 3 else video
+    scale = 1.0 / 255.0 if masks.dtype == np.uint8 else 1.0
+    planes = masks[..., None] if masks.ndim == 3 else masks
     per = np.zeros(max(n - 1, 0))
     for t, (f, b) in enumerate(pairs):
         vis = visibility[t] if visibility is not None else lai_visibility(f, b)
@@ -143,15 +148,15 @@ def warping_error(video: np.ndarray, frames: np.ndarray | None = None, *, flow=N
     return WarpingError(per, float(per.mean()) if len(per) else 0.0, source)
 
 
-def _unit(video: np.ndarray, name: str = "video") -> np.ndarray:
+def _unit(masks: np.ndarray, name: str = "masks") -> np.ndarray:
     """A (T, H, W) mask video as float32 in [0, 1], read as :func:`tempcons.masks.as_unit` reads it."""
-    video = np.asarray(video)
-    if video.ndim != 3 or len(video) == 0:
-        raise ValueError(f"{name} must be (T, H, W) masks with T >= 1, got shape {video.shape}")
-    return as_unit(video, name)
+    masks = np.asarray(masks)
+    if masks.ndim != 3 or len(masks) == 0:
+        raise ValueError(f"{name} must be (T, H, W) masks with T >= 1, got shape {masks.shape}")
+    return as_unit(masks, name)
 
 
-def temporal_change(video: np.ndarray) -> np.ndarray:
+def temporal_change(masks: np.ndarray) -> np.ndarray:
     """Mean |v_{t+1} - v_t| over pixels for each pair, with no motion compensation.
 
     VBench's "temporal flickering" score of a clip is ``1 - temporal_change(v).mean()`` (it
@@ -159,7 +164,7 @@ def temporal_change(video: np.ndarray) -> np.ndarray:
 
     Parameters
     ----------
-    video : ndarray, (T, H, W)
+    masks : ndarray, (T, H, W)
         bool, uint8 (0..255) or float in [0, 1].
 
     Returns
@@ -172,11 +177,11 @@ def temporal_change(video: np.ndarray) -> np.ndarray:
     >>> temporal_change(np.array([[[0, 0]], [[1, 0]], [[1, 0]]], bool)).tolist()
     [0.5, 0.0]
     """
-    v = _unit(video)
+    v = _unit(masks)
     return np.abs(np.diff(v, axis=0)).reshape(len(v) - 1, -1).mean(axis=1, dtype=np.float64)
 
 
-def flip_rate(video: np.ndarray) -> np.ndarray:
+def flip_rate(masks: np.ndarray) -> np.ndarray:
     """Share of pixels whose label (value >= 0.5) changes from frame t to t+1, per pair.
 
     Examples
@@ -185,11 +190,11 @@ def flip_rate(video: np.ndarray) -> np.ndarray:
     >>> flip_rate(np.array([[[0.2, 0.9]], [[0.7, 0.9]]])).tolist()
     [0.5]
     """
-    b = _unit(video) >= 0.5
+    b = _unit(masks) >= 0.5
     return (b[1:] != b[:-1]).reshape(len(b) - 1, -1).mean(axis=1)
 
 
-def area_jitter(video: np.ndarray) -> float:
+def area_jitter(masks: np.ndarray) -> float:
     """Mean |A_t - A_{t-1}| / max(mean A, 1) of the binarised (>= 0.5) foreground area in pixels.
 
     A person standing still scores 0; a mask whose area blinks scores up to 2.
@@ -201,7 +206,7 @@ def area_jitter(video: np.ndarray) -> float:
     >>> round(area_jitter(v), 3)  # areas 8, 0, 8: mean step 8, mean area 16/3
     1.5
     """
-    return _area_jitter((_unit(video) >= 0.5).reshape(len(video), -1).sum(axis=1))
+    return _area_jitter((_unit(masks) >= 0.5).reshape(len(masks), -1).sum(axis=1))
 
 
 def _area_jitter(area) -> float:
@@ -223,7 +228,7 @@ def _mean_distance(src: np.ndarray, dst: np.ndarray) -> float:
     return float(dist[src].mean())
 
 
-def boundary_jitter(video: np.ndarray, frames: np.ndarray | None = None, *, flow=None,
+def boundary_jitter(masks: np.ndarray, frames: np.ndarray | None = None, *, flow=None,
                     flow_source: str | None = None) -> WarpingError:
     """Per pair, the mean symmetric distance in pixels between the boundary of mask t and the
     boundary of mask t+1 warped into frame t (nearest warp), over the binarised (>= 0.5) masks.
@@ -233,7 +238,7 @@ def boundary_jitter(video: np.ndarray, frames: np.ndarray | None = None, *, flow
 
     Parameters
     ----------
-    video : ndarray, (T, H, W)
+    masks : ndarray, (T, H, W)
     frames : ndarray, (T, H, W, 3), optional
         Input frames for DIS flow.
     flow : (forward, backward) tuple of (T-1, H, W, 2), optional
@@ -254,7 +259,7 @@ def boundary_jitter(video: np.ndarray, frames: np.ndarray | None = None, *, flow
     >>> boundary_jitter(v, flow=(motion, -motion)).value  # flow-compensated: none left
     0.0
     """
-    b = _unit(video) >= 0.5
+    b = _unit(masks) >= 0.5
     n, h, w = b.shape
     if frames is None and flow is None:
         still = np.zeros((n - 1, h, w, 2), np.float32)
@@ -270,7 +275,7 @@ def boundary_jitter(video: np.ndarray, frames: np.ndarray | None = None, *, flow
                         "tempcons-boundary-jitter")
 
 
-def flicker_heatmap(video: np.ndarray, frames: np.ndarray | None = None, *, flow=None,
+def flicker_heatmap(masks: np.ndarray, frames: np.ndarray | None = None, *, flow=None,
                     flow_source: str | None = None) -> np.ndarray:
     """Per-pixel mean of |W(v_{t+1}) - v_t| over the pairs where the pixel is visible (Lai's tests).
 
@@ -287,7 +292,7 @@ def flicker_heatmap(video: np.ndarray, frames: np.ndarray | None = None, *, flow
     >>> flicker_heatmap(v, flow=(still, still))[0, 0]
     np.float64(1.0)
     """
-    v = _unit(video)
+    v = _unit(masks)
     n, h, w = v.shape
     pairs, _ = pair_flows((n, h, w), frames, flow, flow_source)
     total = np.zeros((h, w))
@@ -300,7 +305,7 @@ def flicker_heatmap(video: np.ndarray, frames: np.ndarray | None = None, *, flow
         return np.where(count > 0, total / count, np.nan)
 
 
-def flicker_timeline(video: np.ndarray, frames: np.ndarray | None = None, *, flow=None,
+def flicker_timeline(masks: np.ndarray, frames: np.ndarray | None = None, *, flow=None,
                      flow_source: str | None = None) -> dict:
     """Every per-pair flicker series of one mask video, for plots and reports.
 
@@ -311,7 +316,7 @@ def flicker_timeline(video: np.ndarray, frames: np.ndarray | None = None, *, flo
         ``boundary_jitter`` (px), ``temporal_change``, ``flip_rate`` — each a list of T-1
         floats — and ``flow_source``. Arguments as :func:`warping_error`.
     """
-    v = _unit(video)
+    v = _unit(masks)
     n, h, w = v.shape
     if flow is None:
         pairs, flow_source = pair_flows((n, h, w), frames, None, None)
