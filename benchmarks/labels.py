@@ -69,8 +69,8 @@ def label_rows(seeds: int, size: tuple[int, int]) -> list:
             outs[f"latency {lat}" if lat is not None else "offline"] = tc.stabilize(
                 clip.frames, clip.labels, kind="labels", latency=lat)
         for name, out in outs.items():
-            rows.append((seed, name, change_rate(out, clip.classes), semantic.mean_iou(clip.classes, out, 4).value,
-                         semantic.video_consistency([clip.classes], [out], n=8, skip_up_to=0).value))
+            rows.append((seed, name, change_rate(out, clip.classes), semantic.miou(out, clip.classes, 4).value,
+                         semantic.video_consistency(out, clip.classes, n=8).value))
     return rows
 
 

@@ -67,9 +67,9 @@ def test_label_clips_pool_as_vspw_does():
     clips = [_label_clip(1), _label_clip(2, t=12)]
     results = [evaluate(p, gt=g, kind="labels", num_classes=3, metrics=["mIoU", "VC8"]) for p, g in clips]
     pooled = aggregate(results)
-    miou = semantic.mean_iou([g for _, g in clips], [p for p, _ in clips], 3)
+    miou = semantic.miou([p for p, _ in clips], [g for _, g in clips], 3)
     assert pooled["mIoU"]["value"] == pytest.approx(miou.value)
-    vc = semantic.video_consistency([g for _, g in clips], [p for p, _ in clips], n=8)
+    vc = semantic.video_consistency_pooled([p for p, _ in clips], [g for _, g in clips], n=8)
     assert pooled["VC8"]["value"] == pytest.approx(vc.value)  # the 12-frame clip is skipped
 
 

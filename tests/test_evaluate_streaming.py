@@ -146,13 +146,13 @@ def test_label_values_equal_the_metric_functions_on_whole_clips(clip):
     tc_whole = semantic.temporal_consistency(pred, c, frames=clip.frames, protocol="tempcons")
     assert (r["TC"].value, r["TC"].series) == (tc_whole.value, tc_whole.per_pair[0].tolist())
     assert r["TC"].extra["counts"] == tc_whole.counts.tolist()
-    assert r["mIoU"].value == semantic.mean_iou(gt, pred, c).value
-    assert r["VC8"].series == semantic.vc_windows(gt, pred, 8).tolist() == []  # 7 frames: no window
+    assert r["mIoU"].value == semantic.miou(pred, gt, c).value
+    assert r["VC8"].series == semantic.video_consistency(pred, gt, n=8).windows.tolist() == []  # 7 frames: no window
     assert r["J&F"].value == global_table({"clip": evaluate_sequence(pred, gt)})["J&F-Mean"]
     long_pred, long_gt = np.concatenate([pred] * 3), np.concatenate([gt] * 3)
     vc = evaluate(frames_of(long_pred), gt=frames_of(long_gt), kind="labels", metrics=["VC8", "VC16"])
     for n in (8, 16):
-        assert vc[f"VC{n}"].series == semantic.vc_windows(long_gt, long_pred, n).tolist()
+        assert vc[f"VC{n}"].series == semantic.video_consistency(long_pred, long_gt, n=n).windows.tolist()
 
 
 def test_a_clip_from_disk_streams_like_its_arrays(clip, tmp_path):

@@ -89,9 +89,9 @@ def test_label_flicker_down_accuracy_kept(multi):
     raw = multi.labels
     out = tc.stabilize(multi.frames, raw, kind="labels")
     assert _change_rate(out, multi.classes) <= 0.8 * _change_rate(raw, multi.classes)
-    miou = lambda p: semantic.mean_iou(multi.classes, p, 4).value
+    miou = lambda p: semantic.miou(p, multi.classes, 4).value
     assert miou(out) >= miou(raw) - 0.005
-    vc = lambda p: semantic.video_consistency([multi.classes], [p], n=8, skip_up_to=0).value
+    vc = lambda p: semantic.video_consistency(p, multi.classes, n=8).value
     assert vc(out) > vc(raw)
 
 

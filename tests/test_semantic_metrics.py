@@ -7,17 +7,18 @@ import pytest
 
 from shared import fixtures, needs
 from tempcons.metrics import semantic
-from tempcons.metrics.semantic import vc_windows, video_consistency
+from tempcons.metrics.semantic import video_consistency, video_consistency_pooled
 
 VSPW = fixtures("vspw_vc")
 
 
 def test_constant_wrong_prediction_scores_one_and_unstable_gt_is_nan():
     gt = np.zeros((20, 4, 4), np.uint8)
-    assert np.all(vc_windows(gt, np.full_like(gt, 7), 8) == 1.0)
+    assert np.all(video_consistency(np.full_like(gt, 7), gt, n=8).windows == 1.0)
     moving = np.arange(20, dtype=np.uint8)[:, None, None] * np.ones((1, 4, 4), np.uint8)
-    assert np.isnan(vc_windows(moving, moving, 8)).all()
-    assert len(vc_windows(gt, gt, 8)) == 12  # C - n windows, not C - n + 1
+    unstable = video_consistency(moving, moving, n=8)
+    assert np.isnan(unstable.windows).all() and np.isnan(float(unstable))
+    assert len(video_consistency(gt, gt, n=8).windows) == 12  # C - n windows, not C - n + 1
 
 
 @needs(VSPW)
@@ -27,37 +28,42 @@ def test_equal_to_vspw_and_cffm_scripts():
     data = {c: np.load(VSPW / f"{c}.npz") for c in names}
     for c in names:
         for n in (8, 16):
-            np.testing.assert_allclose(vc_windows(data[c]["gt"], data[c]["pred"], n), np.array(exp[c][f"accs_n{n}"], float),
-                                       rtol=0, atol=1e-12, equal_nan=True)
+            np.testing.assert_allclose(video_consistency(data[c]["pred"], data[c]["gt"], n=n).windows,
+                                       np.array(exp[c][f"accs_n{n}"], float), rtol=0, atol=1e-12, equal_nan=True)
     gts = [data[c]["gt"] for c in names]
     preds = [data[c]["pred"] for c in names]
     ds = exp["dataset"]
-    assert video_consistency(gts, preds, 16).value == pytest.approx(ds["vspw_official_VC16"], abs=1e-12)
-    assert video_consistency(gts, preds, 8, skip_up_to=8).value == pytest.approx(ds["vspw_official_clip_num_8"], abs=1e-12)
-    assert video_consistency(gts, preds, 16, protocol="cffm").value == pytest.approx(ds["cffm_VC16"], abs=1e-12)
-    assert video_consistency(gts, preds, 8, protocol="cffm").value == pytest.approx(ds["cffm_VC8"], abs=1e-12)
+    vc16 = video_consistency_pooled(preds, gts, n=16)
+    assert vc16.value == pytest.approx(ds["vspw_official_VC16"], abs=1e-12)
+    assert vc16.skipped == [len(g) <= 16 for g in gts]
+    assert video_consistency_pooled(preds, gts, n=8, skip_up_to=8).value == pytest.approx(
+        ds["vspw_official_clip_num_8"], abs=1e-12)
+    assert video_consistency_pooled(preds, gts, n=16, protocol="cffm").value == pytest.approx(ds["cffm_VC16"], abs=1e-12)
+    assert video_consistency_pooled(preds, gts, n=8, protocol="cffm").value == pytest.approx(ds["cffm_VC8"], abs=1e-12)
 
 
 def test_bad_input():
     with pytest.raises(ValueError, match="protocol"):
-        video_consistency([np.zeros((20, 2, 2), np.uint8)], [np.zeros((20, 2, 2), np.uint8)], protocol="x")
+        video_consistency_pooled([np.zeros((20, 2, 2), np.uint8)], [np.zeros((20, 2, 2), np.uint8)], protocol="x")
     with pytest.raises(TypeError):
-        vc_windows(np.zeros((20, 2, 2)), np.zeros((20, 2, 2)), 8)
+        video_consistency(np.zeros((20, 2, 2)), np.zeros((20, 2, 2)), n=8)
     with pytest.raises(ValueError):
-        vc_windows(np.zeros((20, 2, 2), np.uint8), np.zeros((19, 2, 2), np.uint8), 8)
+        video_consistency(np.zeros((20, 2, 2), np.uint8), np.zeros((19, 2, 2), np.uint8), n=8)
+    with pytest.raises(TypeError, match="lists of clips"):  # one clip is not a list of one-frame clips
+        video_consistency_pooled(np.zeros((20, 2, 2), np.uint8), np.zeros((20, 2, 2), np.uint8))
 
 
 def test_miou_vspw_rules_by_hand():
     gt = np.array([[[0, 0, 1, 255]]], np.uint8)  # 255 is void
     pred = np.array([[[0, 1, 1, 2]]], np.uint8)
-    score = semantic.mean_iou(gt, pred, 3)
+    score = semantic.miou(pred, gt, 3)
     # class 0: 1/2, class 1: 1/2; class 2 is absent from the truth and not averaged
     assert score.value == pytest.approx(0.5) and np.isnan(score.per_class[2])
-    assert semantic.mean_iou(gt, np.minimum(pred, 1), 2).value == pytest.approx(0.5)  # id 2 sat on void
+    assert semantic.miou(np.minimum(pred, 1), gt, 2).value == pytest.approx(0.5)  # id 2 sat on void
     with pytest.raises(ValueError, match="outside 0..1"):
-        semantic.mean_iou(gt, np.array([[[0, 2, 1, 1]]], np.uint8), 2)
+        semantic.miou(np.array([[[0, 2, 1, 1]]], np.uint8), gt, 2)
     with pytest.raises(TypeError, match="integer"):
-        semantic.mean_iou(gt.astype(float), pred, 3)
+        semantic.miou(pred, gt.astype(float), 3)
 
 
 def _shifting_labels(t=4, h=16, w=24, step=2):

@@ -104,7 +104,7 @@ def test_vspw_counts_warped_ids_past_the_classes_where_its_flat_matrix_puts_them
     assert score.counts[1, 1] > 0 and score.counts[0, 0] > 0 and score.counts.sum() == video[0].size
     assert score.value == 1.0
     video[1] = 255  # 3 * 0 + 255 lies past the 3 x 3 matrix: the reference's reshape fails
-    with pytest.raises(ValueError, match="preds"):
+    with pytest.raises(ValueError, match="pred: a warped class id"):
         temporal_consistency(video, 3, flow=_flow(np.zeros((1, 6, 8, 2), np.float32)), protocol="vspw")
 
 

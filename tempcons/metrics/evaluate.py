@@ -657,7 +657,7 @@ class _MeanIoU(_Metric):
 
 class _VideoConsistency(_Metric):
     """VC_n: the window of frames t - n .. t - 1 once frame t exists (VSPW leaves out the last
-    full window, so n + 1 frames give exactly one window to :func:`semantic.vc_windows`)."""
+    full window, so n + 1 frames give exactly one window to :func:`semantic.video_consistency`)."""
 
     def __init__(self, name: str):
         super().__init__(name)
@@ -666,8 +666,8 @@ class _VideoConsistency(_Metric):
 
     def update(self, walk: _Walk) -> None:
         if walk.t >= self.n:
-            self.values.append(semantic.vc_windows(walk.stack("gt", self.history), walk.stack("pred", self.history),
-                                                   self.n)[0])
+            self.values.append(semantic.video_consistency(walk.stack("pred", self.history),
+                                                          walk.stack("gt", self.history), n=self.n).windows[0])
 
     def results(self, clip: _Clip) -> dict:
         return {self.name: MetricResult(self.name, _finite_mean(self.values), "vspw (no length skip)",

@@ -10,15 +10,19 @@ For a video of C frames and each window start i = 0 .. C - n - 1 (C - n windows,
 - VC_i = |Pc & GTc| / |GTc| (NaN when GTc is empty).
 
 Correctness is not asked: a constant wrong prediction scores 1. Void labels take part in the
-equality tests. The dataset value pools every window of every video (``np.nanmean``), so long
+equality tests. :func:`video_consistency` scores one clip; the dataset value
+(:func:`video_consistency_pooled`) pools every window of every video (``np.nanmean``), so long
 videos weigh more; videos of at most ``skip_up_to`` frames (16 in the official script, for both
 VC8 and VC16) are left out. Published numbers are x100.
 
-mIoU (VSPW's ``Evaluator``): one confusion matrix over every frame of every video; pixels whose
+Every function takes the prediction first and the ground truth second (``pred``, ``gt``; lists
+of clips ``preds``, ``gts``), and every result converts with ``float()``.
+
+mIoU (VSPW's ``Evaluator``, :func:`miou`): one confusion matrix over every frame of every video; pixels whose
 ground truth is outside 0..C-1 (void) are left out; IoU per class, averaged over the classes
 present in the ground truth.
 
-TC, the mean IoU between each prediction and the next one warped back along the flow, has two
+TC (:func:`temporal_consistency`), the mean IoU between each prediction and the next one warped back along the flow, has two
 published codes that agree on nothing but the idea (``reference/metrics.md`` §2.2), and a third
 variant of ours:
 
@@ -53,8 +57,8 @@ from ..flow import pair_flows
 from ..warp import warp, warp_flownet2_resample2d, warp_vspw_grid_sample
 from .flicker import lai_visibility
 
-__all__ = ["VideoConsistency", "vc_windows", "video_consistency", "SegmentationScore", "mean_iou",
-           "temporal_consistency", "pooled_value"]
+__all__ = ["VideoConsistency", "PooledVideoConsistency", "video_consistency", "video_consistency_pooled",
+           "SegmentationScore", "miou", "temporal_consistency", "pooled_value"]
 
 PROTOCOLS = ("vspw", "cffm")
 #: Whose TC :func:`temporal_consistency` computes.
@@ -63,74 +67,60 @@ TC_PROTOCOLS = ("vspw", "etc", "tempcons")
 
 @dataclass(frozen=True)
 class VideoConsistency:
-    """Result of :func:`video_consistency`.
+    """VC_n of one clip (:func:`video_consistency`); ``float(result)`` is ``value``.
 
     Attributes
     ----------
     value : float
-        Pooled mean over windows (NaN if no window counts).
+        Mean over the clip's windows, NaN ones left out (NaN if no window counts).
+    windows : ndarray of float64, (max(T - n, 0),)
+        VC of each window start i = 0 .. T - n - 1, NaN where the ground truth is never stable.
     n : int
     protocol : str
-    windows : list of ndarray
-        Per-video window scores (empty for skipped videos).
-    skipped : list of bool
+    """
+
+    value: float
+    windows: np.ndarray
+    n: int
+    protocol: str
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+
+@dataclass(frozen=True)
+class PooledVideoConsistency:
+    """Dataset VC_n (:func:`video_consistency_pooled`); ``float(result)`` is ``value``.
+
+    Attributes
+    ----------
+    value : float
+        Mean over the windows of every clip that is not skipped, NaN ones left out.
+    n : int
+    protocol : str
+    clips : list of VideoConsistency or None
+        Each clip's own result, in input order; None for a skipped clip.
     """
 
     value: float
     n: int
     protocol: str
-    windows: list
-    skipped: list
+    clips: list
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+    @property
+    def skipped(self) -> list:
+        """Whether each clip was left out (at most ``skip_up_to`` frames)."""
+        return [clip is None for clip in self.clips]
 
 
-def _check_video(gt: np.ndarray, pred: np.ndarray) -> None:
-    if gt.shape != pred.shape or gt.ndim != 3:
-        raise ValueError(f"gt and pred must be label maps of the same shape (T, H, W), got {gt.shape} and {pred.shape}")
-    if gt.dtype.kind not in "ui" or pred.dtype.kind not in "ui":
-        raise TypeError(f"label maps must be integer arrays, got {gt.dtype} and {pred.dtype}")
-
-
-def vc_windows(gt: np.ndarray, pred: np.ndarray, n: int) -> np.ndarray:
-    """VC of each window of one video (C - n windows; NaN where the ground truth is never stable).
-
-    Parameters
-    ----------
-    gt, pred : ndarray of int, (T, H, W)
-        Label maps (void included as a label).
-    n : int
-        Window length, >= 2.
-
-    Returns
-    -------
-    ndarray of float64, (max(T - n, 0),)
-
-    Raises
-    ------
-    ValueError, TypeError
-        On shapes, dtypes or n < 2.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> gt = np.zeros((4, 2, 2), np.uint8)
-    >>> pred = gt.copy(); pred[2, 0, 0] = 1
-    >>> vc_windows(gt, pred, 2).tolist()
-    [1.0, 0.75]
-    """
-    gt, pred = np.asarray(gt), np.asarray(pred)
-    _check_video(gt, pred)
-    if int(n) < 2:
-        raise ValueError(f"n must be >= 2, got {n!r}")
-    out = np.empty(max(len(gt) - n, 0))
-    for i in range(len(out)):
-        g_stable = np.ones(gt.shape[1:], bool)
-        p_stable = np.ones(gt.shape[1:], bool)
-        for j in range(1, n):
-            g_stable &= gt[i] == gt[i + j]
-            p_stable &= pred[i] == pred[i + j]
-        area = int(g_stable.sum())
-        out[i] = np.nan if area == 0 else np.sum(g_stable & p_stable) / area
-    return out
+def _check_video(pred: np.ndarray, gt: np.ndarray) -> None:
+    if pred.shape != gt.shape or gt.ndim != 3:
+        raise ValueError(f"pred and gt must be label maps of the same shape (T, H, W), got {pred.shape} and {gt.shape}")
+    if pred.dtype.kind not in "ui" or gt.dtype.kind not in "ui":
+        raise TypeError(f"label maps must be integer arrays, got {pred.dtype} and {gt.dtype}")
 
 
 def _cffm_gt(gt: np.ndarray) -> np.ndarray:
@@ -142,22 +132,29 @@ def _cffm_gt(gt: np.ndarray) -> np.ndarray:
     return g
 
 
-def video_consistency(gts: list, preds: list, n: int = 8, *, protocol: str = "vspw",
-                      skip_up_to: int = 16) -> VideoConsistency:
-    """Dataset VC_n, pooled over the windows of all videos.
+def _check_vc_protocol(protocol: str) -> None:
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
+
+
+def video_consistency(pred: np.ndarray, gt: np.ndarray, *, n: int = 8, protocol: str = "vspw") -> VideoConsistency:
+    """VC_n of one clip: the share of the ground truth's stable pixels the prediction keeps stable.
+
+    For each window start i = 0 .. T - n - 1 (T - n windows, as ``VSPW_code/VC_perclip.py``
+    iterates; the last full window is not used), VC_i = |Pc & GTc| / |GTc|, with GTc (Pc) the
+    pixels whose ground-truth (predicted) label is the same in all n frames of the window, NaN
+    when GTc is empty. The clip value is the mean over the windows that are not NaN. A dataset
+    number pools windows, not clip values: see :func:`video_consistency_pooled`.
 
     Parameters
     ----------
-    gts, preds : list of ndarray of int, (T_k, H_k, W_k)
-        Ground-truth and predicted label maps per video.
+    pred, gt : ndarray of int, (T, H, W)
+        Predicted and ground-truth label maps (void included as a label).
     n : int
-        Window length (8 for mVC8, 16 for mVC16).
+        Window length, >= 2 (8 for VC8, 16 for VC16).
     protocol : {"vspw", "cffm"}
         ``"vspw"``: VSPW's ``VC_perclip.py``. ``"cffm"``: CFFM's copy, which also remaps the
         ground truth (0 -> 255, -1, 254 -> 255), merging class 0 with void.
-    skip_up_to : int
-        Videos with at most this many frames are left out (16 in both scripts, whatever n;
-        VSPW's script run with ``clip_num=8`` skips up to 8).
 
     Returns
     -------
@@ -165,29 +162,100 @@ def video_consistency(gts: list, preds: list, n: int = 8, *, protocol: str = "vs
 
     Raises
     ------
-    ValueError
-        Unknown protocol, lists of different lengths, bad videos.
+    ValueError, TypeError
+        On shapes, dtypes, n < 2 or an unknown protocol.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gt = np.zeros((4, 2, 2), np.uint8)
+    >>> pred = gt.copy(); pred[2, 0, 0] = 1
+    >>> vc = video_consistency(pred, gt, n=2)
+    >>> vc.windows.tolist(), float(vc)
+    ([1.0, 0.75], 0.875)
     """
-    if protocol not in PROTOCOLS:
-        raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
-    if len(gts) != len(preds) or not gts:
-        raise ValueError(f"need as many ground-truth videos as predictions (>= 1), got {len(gts)} and {len(preds)}")
-    windows, skipped = [], []
-    for gt, pred in zip(gts, preds):
-        gt, pred = np.asarray(gt), np.asarray(pred)
-        _check_video(gt, pred)
-        skip = len(gt) <= skip_up_to
-        skipped.append(skip)
-        windows.append(np.empty(0) if skip else vc_windows(_cffm_gt(gt) if protocol == "cffm" else gt, pred, n))
-    pooled = np.concatenate(windows) if windows else np.empty(0)
-    finite = pooled[~np.isnan(pooled)]
-    value = float(finite.mean()) if finite.size else float("nan")
-    return VideoConsistency(value, int(n), protocol, windows, skipped)
+    _check_vc_protocol(protocol)
+    pred, gt = np.asarray(pred), np.asarray(gt)
+    _check_video(pred, gt)
+    if int(n) < 2:
+        raise ValueError(f"n must be >= 2, got {n!r}")
+    if protocol == "cffm":
+        gt = _cffm_gt(gt)
+    out = np.empty(max(len(gt) - n, 0))
+    for i in range(len(out)):
+        g_stable = np.ones(gt.shape[1:], bool)
+        p_stable = np.ones(gt.shape[1:], bool)
+        for j in range(1, n):
+            g_stable &= gt[i] == gt[i + j]
+            p_stable &= pred[i] == pred[i + j]
+        area = int(g_stable.sum())
+        out[i] = np.nan if area == 0 else np.sum(g_stable & p_stable) / area
+    return VideoConsistency(_nanmean(out), out, int(n), protocol)
+
+
+def _nanmean(values: np.ndarray) -> float:
+    """Mean of the values that are not NaN; NaN (without numpy's warning) when none is."""
+    finite = values[~np.isnan(values)]
+    return float(finite.mean()) if finite.size else float("nan")
+
+
+def video_consistency_pooled(preds: list, gts: list, *, n: int = 8, protocol: str = "vspw",
+                             skip_up_to: int = 16) -> PooledVideoConsistency:
+    """Dataset VC_n by VSPW's rule: every window of every clip counts once.
+
+    VSPW's script concatenates the window scores of all clips longer than ``skip_up_to`` frames
+    and takes ``np.nanmean``: long clips weigh more, and the value is not the mean of the clips'
+    :func:`video_consistency` values. Published numbers are x100.
+
+    Parameters
+    ----------
+    preds, gts : list of ndarray of int, (T_k, H_k, W_k)
+        Predicted and ground-truth label maps, one pair per clip.
+    n : int
+        Window length (8 for mVC8, 16 for mVC16).
+    protocol : {"vspw", "cffm"}
+        As :func:`video_consistency`.
+    skip_up_to : int
+        Clips with at most this many frames are left out (16 in both scripts, whatever n;
+        VSPW's script run with ``clip_num=8`` skips up to 8).
+
+    Returns
+    -------
+    PooledVideoConsistency
+
+    Raises
+    ------
+    ValueError, TypeError
+        Unknown protocol, lists of different lengths or empty, bad clips.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gt = np.zeros((4, 2, 2), np.uint8)
+    >>> pred = gt.copy(); pred[2, 0, 0] = 1
+    >>> pooled = video_consistency_pooled([pred, gt[:3]], [gt, gt[:3]], n=2, skip_up_to=0)
+    >>> round(float(pooled), 4)  # windows 1, 0.75 | 1; the mean of the clip values would be 0.9375
+    0.9167
+    """
+    _check_vc_protocol(protocol)
+    if isinstance(preds, np.ndarray) or isinstance(gts, np.ndarray):
+        # One (T, H, W) array would silently pool its frames as clips of one frame each.
+        raise TypeError("preds and gts must be lists of clips; for one clip use video_consistency")
+    if len(preds) != len(gts) or not preds:
+        raise ValueError(f"need as many predicted clips as ground-truth clips (>= 1), got {len(preds)} and {len(gts)}")
+    clips = []
+    for pred, gt in zip(preds, gts):
+        pred, gt = np.asarray(pred), np.asarray(gt)
+        _check_video(pred, gt)  # skipped clips too: a broken input is an error wherever it sits
+        clips.append(None if len(gt) <= skip_up_to else video_consistency(pred, gt, n=n, protocol=protocol))
+    windows = [clip.windows for clip in clips if clip is not None]
+    value = _nanmean(np.concatenate(windows)) if windows else float("nan")
+    return PooledVideoConsistency(value, int(n), protocol, clips)
 
 
 @dataclass(frozen=True)
 class SegmentationScore:
-    """Result of :func:`mean_iou` and :func:`temporal_consistency`.
+    """Result of :func:`miou` and :func:`temporal_consistency`; ``float(result)`` is ``value``.
 
     Attributes
     ----------
@@ -199,7 +267,8 @@ class SegmentationScore:
     per_class : ndarray of float64, (C,)
         IoU per class, NaN for classes the protocol does not average.
     per_pair : list of ndarray
-        TC only: the same score for each consecutive pair of each video (its own confusion).
+        TC only: the same score for each consecutive pair of each video (its own confusion),
+        one array per video even when a single clip was given.
     counts : ndarray of int64
         The accumulated counts behind ``value`` (a C x C confusion matrix; for ``"etc"`` the
         2 x C intersections and unions), so that results can be pooled further
@@ -214,6 +283,9 @@ class SegmentationScore:
     per_pair: list
     counts: np.ndarray
     flow_source: str | None = None
+
+    def __float__(self) -> float:
+        return float(self.value)
 
 
 def _videos(videos, name: str) -> list[np.ndarray]:
@@ -293,13 +365,17 @@ def _check_classes(num_classes: int) -> int:
     return int(num_classes)
 
 
-def mean_iou(gts, preds, num_classes: int) -> SegmentationScore:
-    """Dataset mIoU as VSPW's ``Evaluator`` computes it (one confusion matrix, classes in the truth).
+def miou(pred, gt, num_classes: int) -> SegmentationScore:
+    """mIoU as VSPW's ``Evaluator`` computes it (one confusion matrix, classes in the truth).
+
+    Given lists of clips, one confusion matrix accumulates over every frame of every clip, so
+    the value is the dataset number, not a mean of clip values.
 
     Parameters
     ----------
-    gts, preds : ndarray (T, H, W) or list of them, integer class ids
-        Ground truth and prediction per video; truth ids outside 0..C-1 are void.
+    pred, gt : ndarray (T, H, W) or list of them, integer class ids
+        Prediction and ground truth, one clip or one per clip; ground-truth ids outside
+        0..C-1 are void.
     num_classes : int
         C (124 on VSPW).
 
@@ -316,18 +392,18 @@ def mean_iou(gts, preds, num_classes: int) -> SegmentationScore:
     --------
     >>> import numpy as np
     >>> gt = np.array([[[0, 0, 1, 1]]]); pred = np.array([[[0, 1, 1, 1]]])
-    >>> round(mean_iou(gt, pred, 2).value, 4)  # (1/2 + 2/3) / 2
+    >>> round(float(miou(pred, gt, 2)), 4)  # (1/2 + 2/3) / 2
     0.5833
     """
     c = _check_classes(num_classes)
-    gts, preds = _videos(gts, "gts"), _videos(preds, "preds")
-    if len(gts) != len(preds):
-        raise ValueError(f"need as many ground-truth videos as predictions, got {len(gts)} and {len(preds)}")
+    preds, gts = _videos(pred, "pred"), _videos(gt, "gt")
+    if len(preds) != len(gts):
+        raise ValueError(f"need as many predicted clips as ground-truth clips, got {len(preds)} and {len(gts)}")
     conf = np.zeros((c, c), np.int64)
-    for g, p in zip(gts, preds):
-        if g.shape != p.shape:
-            raise ValueError(f"gt and pred videos must have one shape, got {g.shape} and {p.shape}")
-        conf += _confusion(g, p, c, "preds")
+    for p, g in zip(preds, gts):
+        if p.shape != g.shape:
+            raise ValueError(f"pred and gt clips must have one shape, got {p.shape} and {g.shape}")
+        conf += _confusion(g, p, c, "pred")
     return _miou(conf)
 
 
@@ -375,7 +451,7 @@ def _vspw_confusion(tally: np.ndarray, c: int) -> np.ndarray:
     flat = r * c + q
     if flat.size and (flat.min() < 0 or flat.max() >= c * c):
         bad = q[(flat < 0) | (flat >= c * c)]
-        raise ValueError(f"preds: a warped class id ({bad.min()}..{bad.max()}) falls outside VSPW's "
+        raise ValueError(f"pred: a warped class id ({bad.min()}..{bad.max()}) falls outside VSPW's "
                          f"{c} x {c} confusion matrix, where its Evaluator fails; check num_classes")
     conf = np.zeros(c * c, np.int64)
     np.add.at(conf, flat, n)
@@ -397,13 +473,18 @@ def _check_tc_protocol(protocol: str) -> None:
         raise ValueError(f"protocol must be 'vspw', 'etc' or 'tempcons', got {protocol!r}")
 
 
-def temporal_consistency(preds, num_classes: int, *, frames=None, flow=None, protocol: str = "vspw",
+def temporal_consistency(pred, num_classes: int, *, frames=None, flow=None, protocol: str = "vspw",
                          flow_source: str | None = None) -> SegmentationScore:
     """Flow-warped mIoU between consecutive predictions (TC), accumulated over pairs and videos.
 
+    The counts of every pair of every clip are summed before the one IoU is taken, as both
+    reference scripts pool a dataset: given a list, ``value`` is the dataset number, not a mean
+    of clip values.
+
     Parameters
     ----------
-    preds : ndarray (T, H, W) or list of them, integer class ids
+    pred : ndarray (T, H, W) or list of them, integer class ids
+        One clip's predictions, or one array per clip.
     num_classes : int
         C (19 on Cityscapes for ETC, 124 on VSPW).
     frames : ndarray (T, H, W, 3) or list of them, optional
@@ -431,12 +512,12 @@ def temporal_consistency(preds, num_classes: int, *, frames=None, flow=None, pro
     >>> import numpy as np
     >>> labels = np.zeros((3, 8, 8), np.uint8); labels[:, 2:6, 2:6] = 1
     >>> still = np.zeros((2, 8, 8, 2), np.float32)
-    >>> temporal_consistency(labels, 2, flow=(still, still), protocol="tempcons").value
+    >>> float(temporal_consistency(labels, 2, flow=(still, still), protocol="tempcons"))
     1.0
     """
     _check_tc_protocol(protocol)
     c = _check_classes(num_classes)
-    videos = _videos(preds, "preds")
+    videos = _videos(pred, "pred")
     frame_list = [None] * len(videos) if frames is None else (
         [frames] if isinstance(frames, np.ndarray) else list(frames))
     flow_list = [None] * len(videos) if flow is None else ([flow] if isinstance(flow, tuple) else list(flow))
