@@ -1,5 +1,9 @@
 """Video-matting metrics under RVM's protocol (``PeterL1n/RobustVideoMatting`` evaluation scripts).
 
+Every metric takes the prediction first and the ground truth second (``pred``, ``gt``; for
+foregrounds ``pred_fgr``, ``gt_fgr``, ``gt_alpha``) and returns a :class:`MattingScore` that
+converts with ``float()`` and keeps the per-frame series, the protocol and the flow source.
+
 Conventions of that protocol, all reproduced (``reference/metrics.md`` §1.1):
 
 - alphas are read as 8-bit images and divided by 255 in float32; predictions were written by
@@ -129,7 +133,7 @@ def mad(pred: np.ndarray, gt: np.ndarray, *, protocol: str = "rvm", quantize: st
     Examples
     --------
     >>> import numpy as np
-    >>> mad(np.full((2, 4, 4), 255, np.uint8), np.zeros((2, 4, 4), np.uint8)).value
+    >>> float(mad(np.full((2, 4, 4), 255, np.uint8), np.zeros((2, 4, 4), np.uint8)))
     1000.0
     """
     _check_protocol(protocol, ("rvm",))
@@ -138,7 +142,31 @@ def mad(pred: np.ndarray, gt: np.ndarray, *, protocol: str = "rvm", quantize: st
 
 
 def mse(pred: np.ndarray, gt: np.ndarray, *, protocol: str = "rvm", quantize: str | None = None) -> MattingScore:
-    """Mean squared difference x1e3 per frame (arguments as :func:`mad`)."""
+    """Mean squared difference x1e3 per frame.
+
+    Parameters
+    ----------
+    pred, gt : ndarray, (T, H, W)
+        Alphas, uint8 (0..255) or float in [0, 1].
+    protocol : {"rvm"}
+    quantize : {None, "truncate", "round"}
+        How a float ``pred`` becomes 8-bit first; ``"truncate"`` is what RVM's writer did.
+
+    Returns
+    -------
+    MattingScore
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`mad`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float(mse(np.full((2, 4, 4), 0.5), np.zeros((2, 4, 4))))
+    250.0
+    """
     _check_protocol(protocol, ("rvm",))
     p, g = _alphas(pred, gt, quantize)
     return _score("MSE", protocol, [((p[t] - g[t]) ** 2).mean() * 1e3 for t in range(len(p))])
@@ -163,9 +191,31 @@ def _gradient_magnitude(a: np.ndarray, kx: np.ndarray, ky: np.ndarray) -> np.nda
 def grad(pred: np.ndarray, gt: np.ndarray, *, protocol: str = "rvm", quantize: str | None = None) -> MattingScore:
     """Gradient error /1e3 per frame: sum of squared differences of Gaussian-gradient magnitudes.
 
-    ``protocol="rvm"`` (RVM's low-resolution script) min-max normalises each frame of both clips
-    first (a constant frame becomes 0); ``"rvm_hr"`` (its high-resolution script) does not, so
-    the two are not comparable. Other arguments as :func:`mad`.
+    Parameters
+    ----------
+    pred, gt : ndarray, (T, H, W)
+        Alphas, uint8 (0..255) or float in [0, 1].
+    protocol : {"rvm", "rvm_hr"}
+        ``"rvm"`` (RVM's low-resolution script) min-max normalises each frame of both clips
+        first (a constant frame becomes 0); ``"rvm_hr"`` (its high-resolution script) does not,
+        so the two are not comparable.
+    quantize : {None, "truncate", "round"}
+        How a float ``pred`` becomes 8-bit first; ``"truncate"`` is what RVM's writer did.
+
+    Returns
+    -------
+    MattingScore
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`mad`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float(grad(np.full((1, 8, 8), 0.5), np.full((1, 8, 8), 0.5)))  # constant frames have no gradient
+    0.0
     """
     _check_protocol(protocol, ("rvm", "rvm_hr"))
     p, g = _alphas(pred, gt, quantize)
@@ -195,7 +245,30 @@ def conn(pred: np.ndarray, gt: np.ndarray, *, protocol: str = "rvm", quantize: s
     and Conn moves by up to 49% on a frame), each pixel's level is the last threshold at which it
     still belonged to the largest 4-connected component of (gt >= t) & (pred >= t), 1 if it
     never left; d = alpha - level, phi = 1 - d [d >= 0.15], error = sum |phi_gt - phi_pred|.
-    Other arguments as :func:`mad`.
+
+    Parameters
+    ----------
+    pred, gt : ndarray, (T, H, W)
+        Alphas, uint8 (0..255) or float in [0, 1].
+    protocol : {"rvm"}
+    quantize : {None, "truncate", "round"}
+        How a float ``pred`` becomes 8-bit first; ``"truncate"`` is what RVM's writer did.
+
+    Returns
+    -------
+    MattingScore
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`mad`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gt = np.zeros((1, 4, 4), np.uint8); gt[0, 1:3, 1:3] = 255
+    >>> float(conn(gt, gt))
+    0.0
     """
     _check_protocol(protocol, ("rvm",))
     p, g = _alphas(pred, gt, quantize)
