@@ -15,35 +15,35 @@ RVM = fixtures("rvm")
 @pytest.mark.parametrize("case", [f"case_{i:02d}" for i in range(8)])
 def test_equal_to_rvm_scripts(case):
     z, exp = load_case(RVM, case)
-    pred, true = z["pred_pha_u8"], z["true_pha_u8"]
+    pred, gt = z["pred_pha_u8"], z["true_pha_u8"]
     lr, hr = exp["lr"], exp["hr"]
     checks = [
-        (matting.mad(pred, true), lr["pha_mad"], exp["lr_clip_mean"]["pha_mad"]),
-        (matting.mse(pred, true), lr["pha_mse"], exp["lr_clip_mean"]["pha_mse"]),
-        (matting.grad(pred, true), lr["pha_grad"], exp["lr_clip_mean"]["pha_grad"]),
-        (matting.grad(pred, true, protocol="rvm_hr"), hr["pha_grad"], exp["hr_clip_mean"]["pha_grad"]),
-        (matting.conn(pred, true), lr["pha_conn"], exp["lr_clip_mean"]["pha_conn"]),
-        (matting.dtssd(pred, true), lr["pha_dtssd"], exp["lr_clip_mean"]["pha_dtssd"]),
-        (matting.fgr_mse(z["pred_fgr_u8"], z["true_fgr_u8"], true), lr["fgr_mse"], exp["lr_clip_mean"]["fgr_mse"]),
-        (matting.fgr_mad(z["pred_fgr_u8"], z["true_fgr_u8"], true), lr["fgr_mad"], exp["lr_clip_mean"]["fgr_mad"]),
+        (matting.mad(pred, gt), lr["pha_mad"], exp["lr_clip_mean"]["pha_mad"]),
+        (matting.mse(pred, gt), lr["pha_mse"], exp["lr_clip_mean"]["pha_mse"]),
+        (matting.grad(pred, gt), lr["pha_grad"], exp["lr_clip_mean"]["pha_grad"]),
+        (matting.grad(pred, gt, protocol="rvm_hr"), hr["pha_grad"], exp["hr_clip_mean"]["pha_grad"]),
+        (matting.conn(pred, gt), lr["pha_conn"], exp["lr_clip_mean"]["pha_conn"]),
+        (matting.dtssd(pred, gt), lr["pha_dtssd"], exp["lr_clip_mean"]["pha_dtssd"]),
+        (matting.fgr_mse(z["pred_fgr_u8"], z["true_fgr_u8"], gt), lr["fgr_mse"], exp["lr_clip_mean"]["fgr_mse"]),
+        (matting.fgr_mad(z["pred_fgr_u8"], z["true_fgr_u8"], gt), lr["fgr_mad"], exp["lr_clip_mean"]["fgr_mad"]),
     ]
     for score, per_frame, mean in checks:
         np.testing.assert_allclose(score.per_frame, np.array(per_frame, float), rtol=1e-5, atol=1e-9,
                                    equal_nan=True, err_msg=score.name)
         np.testing.assert_allclose(score.value, float(mean), rtol=1e-5, atol=1e-9, equal_nan=True)
     # RVM's writer truncated alpha * 255: the same numbers from the float output with quantize="truncate".
-    np.testing.assert_allclose(matting.mad(z["pred_pha_float"], true, quantize="truncate").per_frame,
+    np.testing.assert_allclose(matting.mad(z["pred_pha_float"], gt, quantize="truncate").per_frame,
                                lr["pha_mad"], rtol=1e-5)
 
 
 def test_by_hand_and_protocol_labels():
-    true = np.zeros((2, 4, 4), np.float32)
+    gt = np.zeros((2, 4, 4), np.float32)
     pred = np.full((2, 4, 4), 0.5, np.float32)
-    score = matting.mse(pred, true)
+    score = matting.mse(pred, gt)
     assert score.per_frame.tolist() == [250.0, 250.0] and score.protocol == "rvm" and score.name == "MSE"
-    assert matting.grad(pred, true).value == 0.0  # constant frames have no gradient
-    assert matting.dtssd(pred, true).value == 0.0  # no change in time
-    assert matting.conn(true, true).value == 0.0
+    assert matting.grad(pred, gt).value == 0.0  # constant frames have no gradient
+    assert matting.dtssd(pred, gt).value == 0.0  # no change in time
+    assert matting.conn(gt, gt).value == 0.0
 
 
 @pytest.mark.parametrize("call, err", [
@@ -120,27 +120,27 @@ def _moving_clip(t=4, h=24, w=32):
     base = rng.random((h, w + 2 * t)).astype(np.float32)
     err = np.zeros_like(base)
     err[8:16, 20:30] = 0.2
-    true = np.stack([base[:, 2 * (t - k):2 * (t - k) + w] for k in range(t)])
-    pred = np.clip(true + np.stack([err[:, 2 * (t - k):2 * (t - k) + w] for k in range(t)]), 0, 1)
-    return pred, true
+    gt = np.stack([base[:, 2 * (t - k):2 * (t - k) + w] for k in range(t)])
+    pred = np.clip(gt + np.stack([err[:, 2 * (t - k):2 * (t - k) + w] for k in range(t)]), 0, 1)
+    return pred, gt
 
 
 def test_erofeev_messddt_follows_the_motion():
-    pred, true = _moving_clip()
-    motion = np.zeros((len(true) - 1, *true.shape[1:], 2))
+    pred, gt = _moving_clip()
+    motion = np.zeros((len(gt) - 1, *gt.shape[1:], 2))
     motion[..., 0] = 2.0  # frame t's pixel x is at x + 2 in frame t + 1
-    with_motion = matting.messddt(pred, true, protocol="erofeev", flow=motion)
-    still = matting.messddt(pred, true, protocol="erofeev", flow=np.zeros_like(motion))
+    with_motion = matting.messddt(pred, gt, protocol="erofeev", flow=motion)
+    still = matting.messddt(pred, gt, protocol="erofeev", flow=np.zeros_like(motion))
     assert with_motion.value < 1e-6 < still.value
     assert with_motion.flow_source == "supplied"
 
 
 def test_erofeev_dtssd_by_hand():
-    true = np.zeros((3, 2, 2), np.float32)
+    gt = np.zeros((3, 2, 2), np.float32)
     pred = np.stack([np.zeros((2, 2)), np.full((2, 2), 0.5), np.full((2, 2), 0.5)]).astype(np.float32)
-    score = matting.dtssd(pred, true, protocol="erofeev")
+    score = matting.dtssd(pred, gt, protocol="erofeev")
     np.testing.assert_allclose(score.per_frame, [1.0, 0.0])  # sqrt(4 * 0.25), then no change
-    tcvom = matting.dtssd(pred, true, protocol="tcvom", trimap=np.full((3, 2, 2), 128, np.uint8))
+    tcvom = matting.dtssd(pred, gt, protocol="tcvom", trimap=np.full((3, 2, 2), 128, np.uint8))
     np.testing.assert_allclose(tcvom.per_frame, [1.0, 0.0, 0.0])  # forward difference, last frame 0
 
 
