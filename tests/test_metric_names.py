@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import tempcons.metrics
-from tempcons.metrics import flicker, matting, semantic
+from tempcons.metrics import evaluate, flicker, matting, semantic
 
 #: Parameter names that say "ground truth", whatever the spelling (``has_gt``, a flag, does not).
 GROUND_TRUTH = re.compile(r"^((gts?|true|truth|targets?|annotations?|ground_truth|groundtruth)(_.*)?"
@@ -167,3 +167,10 @@ def test_warping_error_by_keyword():
     score = flicker.warping_error(masks=masks, flow=(still, still), flow_source="still")
     assert float(score) == score.value == pytest.approx(np.mean(score.per_pair)) and score.value > 0
     assert score.per_pair.shape == (2,) and score.protocol == "lai2018" and score.flow_source == "still"
+
+
+def test_evaluate_by_keyword():
+    pred, gt = _alphas()
+    result = evaluate(pred=pred, gt=gt, kind="alpha", metrics=["MAD", "dtSSD"])
+    assert float(result["MAD"]) == result["MAD"].value == pytest.approx(float(matting.mad(pred, gt)))
+    assert result["dtSSD"].series == pytest.approx(matting.dtssd(pred, gt).per_frame.tolist())

@@ -46,7 +46,7 @@ _OPTIONAL = ("T",)  # slow; only on request
 
 @dataclass
 class MetricResult:
-    """One metric of one clip.
+    """One metric of one clip; ``float(result)`` is ``value``.
 
     Attributes
     ----------
@@ -75,6 +75,9 @@ class MetricResult:
     aggregation: str = "mean-over-clips"
     flow_source: str | None = None
     extra: dict = field(default_factory=dict)
+
+    def __float__(self) -> float:
+        return float(self.value)
 
 
 @dataclass
