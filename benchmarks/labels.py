@@ -87,7 +87,7 @@ def instance_rows(seeds: int, size: tuple[int, int]) -> list:
             outs[f"stabilized, latency {lat}" if lat is not None else "stabilized, offline"] = tc.stabilize(
                 clip.frames, clip.instances, kind="instances", latency=lat)
         for name, out in outs.items():
-            sw = id_switches(clip.ids, out)
+            sw = id_switches(out, clip.ids)
             rows.append((seed, name, sw.count, sw.recall, instance_j(clip.ids, out), carried(out, clip.cut), track_ms))
     return rows
 

@@ -36,7 +36,7 @@ def _close(ours, expected, *, rtol=0.0, atol=0.0):
 
 
 def _run_stq(z, **extra):
-    return stq(z["gt_sem"], z["gt_inst"], z["pred_sem"], z["pred_inst"], things=z["things"].tolist(),
+    return stq(z["pred_sem"], z["pred_inst"], z["gt_sem"], z["gt_inst"], things=z["things"].tolist(),
                num_classes=int(z["num_classes"]), ignore=int(z["ignore_label"]), sequence=z["seq_id"], **extra)
 
 
@@ -68,7 +68,7 @@ def _vpq_inputs(z):
     things = [int(c) for c, isthing in categories if isthing]
     gt, pred = z["gt_pan"], z["pred_pan"]
     # Panoptic id 0 is VOID in both maps: class 0 with void=0.
-    return (gt // divisor, gt % divisor, pred // divisor, pred % divisor), dict(
+    return (pred // divisor, pred % divisor, gt // divisor, gt % divisor), dict(
         things=things, num_classes=int(categories[:, 0].max()) + 1, void=0), [int(c) for c in categories[:, 0]]
 
 

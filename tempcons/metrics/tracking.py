@@ -11,6 +11,11 @@ al. 2019). Unmatched frames in between do not reset the object's last id.
 those references' own outputs on the shared golden fixtures (tests/test_tracking_reference.py),
 STQ's AQ to 1e-6 relative (deeplab2 under numpy 2 sums AQ in float32; this sums in float64) and
 everything else to 1e-12. Both pool several videos as the references do through ``sequence=``.
+
+Every function takes the prediction first and the ground truth second (``pred``, ``gt``; for the
+panoptic maps ``pred_semantic, pred_instance, gt_semantic, gt_instance``), and every result
+converts with ``float()``: :class:`IdSwitches` to its count, :class:`STQ` to STQ, :class:`VPQ`
+to VPQ (the mean over window lengths).
 """
 
 from __future__ import annotations
@@ -19,12 +24,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["IdSwitches", "id_switches", "STQ", "stq", "vpq"]
+__all__ = ["IdSwitches", "id_switches", "STQ", "stq", "VPQ", "vpq"]
 
 
 @dataclass(frozen=True)
 class IdSwitches:
-    """Result of :func:`id_switches`.
+    """Result of :func:`id_switches`; ``float()`` gives ``count``.
 
     Attributes
     ----------
@@ -45,6 +50,9 @@ class IdSwitches:
     n_objects: int
     recall: float
 
+    def __float__(self) -> float:
+        return float(self.count)
+
 
 def _pairs_iou(gt: np.ndarray, pred: np.ndarray) -> tuple[list, list, np.ndarray]:
     g_ids = [int(i) for i in np.unique(gt) if i != 0]
@@ -61,13 +69,13 @@ def _pairs_iou(gt: np.ndarray, pred: np.ndarray) -> tuple[list, list, np.ndarray
     return g_ids, p_ids, inter / (area_g + area_p - inter)
 
 
-def id_switches(gt: np.ndarray, pred: np.ndarray, *, iou_threshold: float = 0.5) -> IdSwitches:
+def id_switches(pred: np.ndarray, gt: np.ndarray, *, iou_threshold: float = 0.5) -> IdSwitches:
     """Count identity switches of predicted instance ids against ground-truth instance maps.
 
     Parameters
     ----------
-    gt, pred : ndarray of int, (T, H, W)
-        Instance ids, 0 = background.
+    pred, gt : ndarray of int, (T, H, W)
+        Predicted and ground-truth instance ids, 0 = background.
     iou_threshold : float
         Matching threshold, >= 0.5 so that matches are unique.
 
@@ -85,14 +93,16 @@ def id_switches(gt: np.ndarray, pred: np.ndarray, *, iou_threshold: float = 0.5)
     >>> import numpy as np
     >>> gt = np.zeros((3, 4, 4), int); gt[:, :2] = 1
     >>> pred = gt * np.array([5, 5, 6])[:, None, None]  # the object is renamed at frame 2
-    >>> id_switches(gt, pred).count
+    >>> id_switches(pred, gt).count
     1
+    >>> float(id_switches(pred=pred, gt=gt))
+    1.0
     """
-    gt, pred = np.asarray(gt), np.asarray(pred)
+    pred, gt = np.asarray(pred), np.asarray(gt)
     if gt.shape != pred.shape or gt.ndim != 3:
-        raise ValueError(f"gt and pred must be (T, H, W) instance maps of one shape, got {gt.shape} and {pred.shape}")
+        raise ValueError(f"pred and gt must be (T, H, W) instance maps of one shape, got {pred.shape} and {gt.shape}")
     if gt.dtype.kind not in "ui" or pred.dtype.kind not in "ui":
-        raise TypeError(f"instance maps must hold integer ids, got {gt.dtype} and {pred.dtype}")
+        raise TypeError(f"instance maps must hold integer ids, got {pred.dtype} and {gt.dtype}")
     if not 0.5 <= iou_threshold < 1.0:
         raise ValueError(f"iou_threshold must be in [0.5, 1), got {iou_threshold!r}")
     last: dict[int, int] = {}
@@ -137,7 +147,7 @@ def _check_panoptic(name: str, semantic, instance) -> tuple[np.ndarray, np.ndarr
     return semantic.astype(np.int64), instance
 
 
-def _check_inputs(gt_semantic, gt_instance, pred_semantic, pred_instance, things, num_classes: int,
+def _check_inputs(pred_semantic, pred_instance, gt_semantic, gt_instance, things, num_classes: int,
                   void: int, void_name: str):
     gs, gi = _check_panoptic("ground truth", gt_semantic, gt_instance)
     ps, pi = _check_panoptic("prediction", pred_semantic, pred_instance)
@@ -155,7 +165,7 @@ def _check_inputs(gt_semantic, gt_instance, pred_semantic, pred_instance, things
         if bad.any():
             raise ValueError(f"{name}: class {int(sem[bad][0])} is outside 0..{num_classes - 1} "
                              f"and is not {void_name}={void}")
-    return gs, gi, ps, pi, things
+    return ps, pi, gs, gi, things
 
 
 def _sequences(sequence, n_frames: int) -> tuple[np.ndarray, list]:
@@ -175,7 +185,7 @@ def _sequences(sequence, n_frames: int) -> tuple[np.ndarray, list]:
 
 @dataclass(frozen=True)
 class STQ:
-    """Segmentation and Tracking Quality (Weber et al. 2021): ``stq = sqrt(aq * sq)``.
+    """Segmentation and Tracking Quality (Weber et al. 2021): ``stq = sqrt(aq * sq)``; ``float()`` gives ``stq``.
 
     Attributes
     ----------
@@ -196,6 +206,9 @@ class STQ:
     n_tracks: int
     per_sequence: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
+    def __float__(self) -> float:
+        return self.stq
+
 
 def _mean_iou(conf: np.ndarray) -> float:
     inter = np.diag(conf)
@@ -205,7 +218,7 @@ def _mean_iou(conf: np.ndarray) -> float:
     return float(np.sum(inter / np.maximum(union, _EPS)) / n) if n else float("nan")
 
 
-def stq(gt_semantic, gt_instance, pred_semantic, pred_instance, *, things, num_classes: int,
+def stq(pred_semantic, pred_instance, gt_semantic, gt_instance, *, things, num_classes: int,
         ignore: int = 255, sequence=None) -> STQ:
     """STQ with its association (AQ) and segmentation (SQ) parts, as deeplab2's NumPy ``STQuality``.
 
@@ -225,8 +238,9 @@ def stq(gt_semantic, gt_instance, pred_semantic, pred_instance, *, things, num_c
 
     Parameters
     ----------
-    gt_semantic, gt_instance, pred_semantic, pred_instance : ndarray of int, (T, H, W)
-        Class ids in ``0..num_classes-1`` or ``ignore``; instance ids in ``0..2**32-1``.
+    pred_semantic, pred_instance, gt_semantic, gt_instance : ndarray of int, (T, H, W)
+        Prediction, then ground truth: class ids in ``0..num_classes-1`` or ``ignore``; instance
+        ids in ``0..2**32-1``.
     things : iterable of int
         Class ids that have instances.
     num_classes : int
@@ -242,7 +256,7 @@ def stq(gt_semantic, gt_instance, pred_semantic, pred_instance, *, things, num_c
     Returns
     -------
     STQ
-        Pooled values and ``per_sequence``.
+        Pooled values and ``per_sequence``; ``float()`` gives ``stq``.
 
     Raises
     ------
@@ -258,13 +272,16 @@ def stq(gt_semantic, gt_instance, pred_semantic, pred_instance, *, things, num_c
     >>> sem = np.ones((2, 4, 4), int); inst = np.zeros((2, 4, 4), int); inst[:, :2] = 1
     >>> round(stq(sem, inst, sem, inst, things=[1], num_classes=2).stq, 6)
     1.0
-    >>> two = stq(np.concatenate([sem, sem]), np.concatenate([inst, inst]),
-    ...           np.concatenate([sem, sem]), np.concatenate([inst, 2 * inst]),
+    >>> float(stq(pred_semantic=sem, pred_instance=inst, gt_semantic=sem, gt_instance=inst,
+    ...           things=[1], num_classes=2))
+    1.0
+    >>> two = stq(np.concatenate([sem, sem]), np.concatenate([inst, 2 * inst]),
+    ...           np.concatenate([sem, sem]), np.concatenate([inst, inst]),
     ...           things=[1], num_classes=2, sequence=[7, 7, 8, 8])
     >>> two.n_tracks, list(two.per_sequence)
     (2, [7, 8])
     """
-    gs, gi, ps, pi, things = _check_inputs(gt_semantic, gt_instance, pred_semantic, pred_instance,
+    ps, pi, gs, gi, things = _check_inputs(pred_semantic, pred_instance, gt_semantic, gt_instance,
                                            things, num_classes, ignore, "ignore")
     seq, seq_ids = _sequences(sequence, len(gs))
     n_seq = len(seq_ids)
@@ -313,8 +330,19 @@ def stq(gt_semantic, gt_instance, pred_semantic, pred_instance, *, things, num_c
     return STQ(float(np.sqrt(aq * sq)), aq, sq, int(n_tracks.sum()), per_sequence)
 
 
-def vpq(gt_semantic, gt_instance, pred_semantic, pred_instance, *, things, num_classes: int,
-        windows=(1, 2, 3, 4), void: int = 255, sequence=None) -> dict:
+class VPQ(dict):
+    """Result of :func:`vpq`: the dict it documents, and ``float()`` gives ``self["vpq"]``.
+
+    A dict rather than a dataclass so that ``result["vpq"]`` and ``result["summary"]`` keep
+    working in the scripts that index it.
+    """
+
+    def __float__(self) -> float:
+        return self["vpq"]
+
+
+def vpq(pred_semantic, pred_instance, gt_semantic, gt_instance, *, things, num_classes: int,
+        windows=(1, 2, 3, 4), void: int = 255, sequence=None) -> VPQ:
     """Video Panoptic Quality (Kim et al. 2020), as Cityscapes-VPS's ``eval_vpq.py``.
 
     For each window length k in ``windows``, every run of k consecutive (annotated) frames of a
@@ -332,8 +360,9 @@ def vpq(gt_semantic, gt_instance, pred_semantic, pred_instance, *, things, num_c
 
     Parameters
     ----------
-    gt_semantic, gt_instance, pred_semantic, pred_instance : ndarray of int, (T, H, W)
-        Class ids in ``0..num_classes-1`` or ``void``; instance ids in ``0..2**32-1``. For
+    pred_semantic, pred_instance, gt_semantic, gt_instance : ndarray of int, (T, H, W)
+        Prediction, then ground truth: class ids in ``0..num_classes-1`` or ``void``; instance
+        ids in ``0..2**32-1``. For
         Cityscapes-VPS ids ``pan = class * 1000 + instance``, pass ``pan // 1000``,
         ``pan % 1000`` and ``void=0``.
     things : iterable of int
@@ -352,7 +381,9 @@ def vpq(gt_semantic, gt_instance, pred_semantic, pred_instance, *, things, num_c
 
     Returns
     -------
-    dict
+    VPQ
+        A dict, and ``float()`` gives its ``vpq``:
+
         - ``vpq``, ``vpq_things``, ``vpq_stuff``: means over k of the PQ_k below (0..1; the
           reference prints them ×100);
         - ``per_window``: {k: PQ_k over all classes};
@@ -376,13 +407,16 @@ def vpq(gt_semantic, gt_instance, pred_semantic, pred_instance, *, things, num_c
     >>> sem = np.ones((4, 4, 4), int); inst = np.zeros((4, 4, 4), int); inst[:, :2] = 1
     >>> vpq(sem, inst, sem, inst, things=[1], num_classes=2)["vpq"]
     1.0
+    >>> float(vpq(pred_semantic=sem, pred_instance=inst, gt_semantic=sem, gt_instance=inst,
+    ...           things=[1], num_classes=2))
+    1.0
     >>> pooled = vpq(np.concatenate([sem, sem]), np.concatenate([inst, inst]),
     ...              np.concatenate([sem, sem]), np.concatenate([inst, inst]),
     ...              things=[1], num_classes=2, sequence=[0] * 4 + [1] * 4)
     >>> pooled["per_class"][4][1]["tp"]  # one window of 4 frames in each video
     2
     """
-    gs, gi, ps, pi, things = _check_inputs(gt_semantic, gt_instance, pred_semantic, pred_instance,
+    ps, pi, gs, gi, things = _check_inputs(pred_semantic, pred_instance, gt_semantic, gt_instance,
                                            things, num_classes, void, "void")
     seq, seq_ids = _sequences(sequence, len(gs))
     videos = [np.flatnonzero(seq == s) for s in range(len(seq_ids))]
@@ -410,9 +444,9 @@ def vpq(gt_semantic, gt_instance, pred_semantic, pred_instance, *, things, num_c
         per_class[k] = {int(c): {"iou": float(stats[0, c]), "tp": int(stats[1, c]), "fp": int(stats[2, c]),
                                  "fn": int(stats[3, c])} for c in np.flatnonzero(evaluated)}
     mean = {name: float(np.mean([summary[k][name]["pq"] for k in summary])) for name in groups}
-    return {"vpq": mean["All"], "vpq_things": mean["Things"], "vpq_stuff": mean["Stuff"],
-            "per_window": {k: summary[k]["All"]["pq"] for k in summary}, "summary": summary,
-            "per_class": per_class}
+    return VPQ(vpq=mean["All"], vpq_things=mean["Things"], vpq_stuff=mean["Stuff"],
+               per_window={k: summary[k]["All"]["pq"] for k in summary}, summary=summary,
+               per_class=per_class)
 
 
 def _pq_average(stats: np.ndarray, selected: np.ndarray) -> dict:
