@@ -10,29 +10,18 @@ import importlib
 import inspect
 import pkgutil
 import re
-import warnings
 
 import numpy as np
 import pytest
 
 import tempcons.metrics
-from tempcons.metrics import evaluate, flicker, matting, semantic
+from tempcons.metrics import davis, evaluate, flicker, matting, semantic, tracking
 
 #: Parameter names that say "ground truth", whatever the spelling (``has_gt``, a flag, does not).
 GROUND_TRUTH = re.compile(r"^((gts?|true|truth|targets?|annotations?|ground_truth|groundtruth)(_.*)?"
                           r"|.*_(true|truth|targets?|annotations?))$")
 PRED = re.compile(r"^(preds?|pred_.*)$")
 GT = re.compile(r"^(gts?|gt_.*)$")
-
-#: Violations in modules that are being changed in parallel (tracking.py is moving to pred-first
-#: there); the walk below still fails on any violation not listed. Remove an entry when its
-#: module lands the fix: the walk warns about entries that no longer violate.
-PENDING = {
-    "tracking.id_switches",  # (gt, pred)
-    "tracking.stq",  # (gt_semantic, gt_instance, pred_semantic, pred_instance)
-    "tracking.vpq",  # (gt_semantic, gt_instance, pred_semantic, pred_instance)
-}
-
 
 def _public_functions():
     for info in pkgutil.iter_modules(tempcons.metrics.__path__):
@@ -65,11 +54,7 @@ def test_the_walk_sees_every_metric_module():
 
 def test_every_metric_takes_pred_first_and_gt_second():
     violations = {name: why for name, fn in _public_functions() if (why := _violation(fn))}
-    new = {name: why for name, why in violations.items() if name not in PENDING}
-    assert not new, f"metrics that break pred-first, gt-second naming: {new}"
-    fixed = PENDING - set(violations)
-    if fixed:
-        warnings.warn(f"no longer violate, remove from PENDING: {sorted(fixed)}", stacklevel=1)
+    assert not violations, f"metrics that break pred-first, gt-second naming: {violations}"
 
 
 @pytest.mark.parametrize("signature, expected", [
@@ -174,3 +159,36 @@ def test_evaluate_by_keyword():
     result = evaluate(pred=pred, gt=gt, kind="alpha", metrics=["MAD", "dtSSD"])
     assert float(result["MAD"]) == result["MAD"].value == pytest.approx(float(matting.mad(pred, gt)))
     assert result["dtSSD"].series == pytest.approx(matting.dtssd(pred, gt).per_frame.tolist())
+
+
+def test_tracking_metrics_by_keyword():
+    gt = np.zeros((4, 4, 8), np.int32)
+    gt[:, :, :4] = 1
+    pred = gt * np.array([5, 5, 6, 6], np.int32)[:, None, None]  # renamed at frame 2
+    switches = tracking.id_switches(pred=pred, gt=gt)
+    assert float(switches) == 1.0 and switches.per_frame.tolist() == [0, 0, 1, 0]
+    sem = gt.copy()
+    maps = dict(pred_semantic=sem, pred_instance=pred, gt_semantic=sem, gt_instance=gt)
+    score = tracking.stq(**maps, things=[1], num_classes=2)
+    assert float(score) == score.stq == pytest.approx(np.sqrt(0.5))
+    # The order shows: the ground truth's one track splits into two predicted ones, not the reverse.
+    assert score.n_tracks == 1 and tracking.stq(sem, gt, sem, pred, things=[1], num_classes=2).n_tracks == 2
+    video = tracking.vpq(**maps, things=[1], num_classes=2, windows=(1, 2))
+    assert float(video) == video["vpq"] == pytest.approx(np.mean(list(video["per_window"].values())))
+
+
+def test_davis_metrics_by_keyword():
+    gt = np.zeros((4, 16, 16), bool)
+    gt[:, 4:12, 4:12] = True
+    pred = gt.copy()
+    pred[2] = np.roll(gt[2], 1, axis=1)
+    j = davis.region_similarity(pred=pred, gt=gt)
+    f = davis.boundary_accuracy(pred=pred, gt=gt)
+    assert j.shape == f.shape == (4,) and j.dtype == f.dtype == np.float64 and j[2] < 1 == j[0]
+    assert davis.boundary_f_measure is davis.boundary_accuracy
+    t = davis.temporal_stability(pred=pred, gt=gt)
+    assert t.shape == (4,) and t.dtype == np.float64 and np.isnan(t[[0, 3]]).all()
+    # The sequence's T is the one evaluate reports, from the same per-frame values.
+    sequence = evaluate(pred=pred, gt=gt, kind="binary", metrics=["T"])["T"]
+    assert 5 * np.nanmean(t) == pytest.approx(float(sequence)) and sequence.series == pytest.approx(t[1:-1].tolist())
+    assert davis.temporal_stability(pred=pred).shape == (4,)

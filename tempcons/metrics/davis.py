@@ -1,8 +1,11 @@
-"""DAVIS region similarity J, boundary F-measure, and the benchmark's aggregation.
+"""DAVIS region similarity J, boundary accuracy F, temporal stability T, and the benchmark's aggregation.
 
-Both follow ``davisvideochallenge/davis2017-evaluation`` (``db_eval_iou``, ``db_eval_boundary``)
+The three per-frame measures take the prediction first and the ground truth second
+(:func:`region_similarity`, :func:`boundary_accuracy`, :func:`temporal_stability`) and return
+(T,) float64 arrays. J and F follow ``davisvideochallenge/davis2017-evaluation`` (``db_eval_iou``, ``db_eval_boundary``)
 exactly, including its edge cases; ``tests/test_davis.py`` checks them against that code's own
-outputs (../shared/fixtures) and against the DAVIS team's official per-frame values.
+outputs (../shared/fixtures) and against the DAVIS team's official per-frame values. T is
+DAVIS-2016's, computed by :func:`tempcons.metrics.stability.temporal_stability`.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from skimage.morphology import disk
 
-__all__ = ["region_similarity", "boundary_f_measure", "boundary_map", "statistics", "decay_corrected",
+from .stability import temporal_stability as _pair_stability
+
+__all__ = ["region_similarity", "boundary_accuracy", "boundary_f_measure", "temporal_stability", "boundary_map", "statistics", "decay_corrected",
            "evaluate_sequence", "global_table", "TASKS"]
 
 TASKS = ("semi-supervised", "unsupervised")
@@ -111,9 +116,9 @@ def boundary_map(mask: np.ndarray) -> np.ndarray:
     return b
 
 
-def boundary_f_measure(pred: np.ndarray, gt: np.ndarray, void: np.ndarray | None = None,
-                       bound_th: float = 0.008) -> np.ndarray:
-    """Per-frame DAVIS F: F-measure of boundary precision and recall within a tolerance.
+def boundary_accuracy(pred: np.ndarray, gt: np.ndarray, void: np.ndarray | None = None, *,
+                      bound_th: float = 0.008) -> np.ndarray:
+    """Per-frame DAVIS F (boundary accuracy): F-measure of boundary precision and recall within a tolerance.
 
     Boundaries come from :func:`boundary_map` of the masks with void pixels removed first (so the
     void region's edge becomes a boundary of both); each is dilated by a disk of radius
@@ -145,8 +150,10 @@ def boundary_f_measure(pred: np.ndarray, gt: np.ndarray, void: np.ndarray | None
     --------
     >>> import numpy as np
     >>> g = np.zeros((48, 64), bool); g[10:30, 10:40] = True
-    >>> float(boundary_f_measure(g, g))
+    >>> float(boundary_accuracy(g, g))
     1.0
+    >>> boundary_accuracy(pred=np.stack([g, g[::-1]]), gt=np.stack([g, g])).round(3).tolist()
+    [1.0, 0.3]
     """
     pred, gt, void = _checked(pred, gt, void)
     single = pred.ndim == 2
@@ -169,6 +176,61 @@ def boundary_f_measure(pred: np.ndarray, gt: np.ndarray, void: np.ndarray | None
             recall = np.sum(gb & (cv2.dilate(pb.astype(np.uint8), kernel) > 0)) / n_g
         out[t] = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
     return out[0] if single else out
+
+
+#: The name of earlier releases; the same function as :func:`boundary_accuracy`.
+boundary_f_measure = boundary_accuracy
+
+
+def temporal_stability(pred: np.ndarray, gt: np.ndarray | None = None) -> np.ndarray:
+    """Per-frame DAVIS T (temporal stability): how much a mask's shape changes from the frame before.
+
+    Value t is DAVIS-2016's shape-matching cost, unscaled, between the contour of frame t and
+    that of the frame before it (:func:`tempcons.metrics.stability.temporal_stability`). With
+    ``gt``, the official protocol: frame 1 is paired with ``gt[0]`` instead of ``pred[0]``, and
+    frames 0 and T-1 are left out (NaN), as the official code scores frames 1..T-2 only. Without
+    ``gt``, every consecutive pair counts and only frame 0 is NaN. A frame whose mask, or whose
+    predecessor's, has no contour is NaN too. The sequence's T that the official per-sequence
+    table reports is ``5 * np.nanmean(values)`` (lower is more stable).
+
+    Parameters
+    ----------
+    pred : ndarray, (T, H, W)
+        Predicted masks; nonzero = foreground. T >= 3 with ``gt``, T >= 2 without.
+    gt : ndarray, (T, H, W), optional
+        Ground-truth masks of the same shape; only ``gt[0]`` is used.
+
+    Returns
+    -------
+    ndarray of float64, (T,)
+
+    Raises
+    ------
+    ValueError
+        If ``pred`` is not (T, H, W), is too short, or ``gt`` has another shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m = np.zeros((4, 32, 32), bool); m[:, 8:24, 8:24] = True
+    >>> t = temporal_stability(m, gt=m)
+    >>> t.shape, np.isnan(t).tolist()
+    ((4,), [True, False, False, True])
+    >>> float(5 * np.nanmean(t))  # a still square does not change shape
+    0.0
+    >>> np.isnan(temporal_stability(pred=m)).tolist()
+    [True, False, False, False]
+    """
+    if gt is None:
+        # Raises for anything but (T, H, W) with T >= 2.
+        pairs = _pair_stability(pred)
+        return np.concatenate([[np.nan], pairs])
+    pred, gt, _ = _checked(pred, gt, None)
+    if pred.ndim != 3 or len(pred) < 3:
+        raise ValueError(f"pred must be (T, H, W) with T >= 3 when gt is given, got shape {pred.shape}")
+    # The pair (gt[0], pred[1]) scores frame 1 and (pred[t-1], pred[t]) frame t, up to T-2.
+    pairs = _pair_stability(pred[:-1], first=gt[0])
+    return np.concatenate([[np.nan], pairs, [np.nan]])
 
 
 def _decay(values: np.ndarray, wrap_uint8: bool) -> float:
@@ -302,14 +364,14 @@ def evaluate_sequence(pred: np.ndarray, gt: np.ndarray, *, task: str = "semi-sup
         if n_pred > n_gt:
             raise ValueError(f"the prediction has {n_pred} objects but the ground truth only {n_gt}")
         pred_masks = _object_masks(pred, n_gt)
-        scores = [(region_similarity(pred_masks[k], gt_masks[k]), boundary_f_measure(pred_masks[k], gt_masks[k]))
+        scores = [(region_similarity(pred_masks[k], gt_masks[k]), boundary_accuracy(pred_masks[k], gt_masks[k]))
                   for k in range(n_gt)]
     else:
         if n_pred > max_proposals:
             raise ValueError(f"the prediction has {n_pred} proposals, more than max_proposals={max_proposals}")
         pred_masks = _object_masks(pred, max(n_pred, n_gt))
         j = np.array([[region_similarity(p, g, void) for g in gt_masks] for p in pred_masks])
-        f = np.array([[boundary_f_measure(p, g, void) for g in gt_masks] for p in pred_masks])
+        f = np.array([[boundary_accuracy(p, g, void) for g in gt_masks] for p in pred_masks])
         rows, cols = linear_sum_assignment(-(j.mean(axis=2) + f.mean(axis=2)) / 2)
         scores = [(j[r, c], f[r, c]) for r, c in zip(rows, cols)]
     objects = [{"object": k + 1, "J": jv, "F": fv, "J_stats": statistics(jv), "F_stats": statistics(fv)}

@@ -29,7 +29,7 @@ from .._validate import check_flow, check_frame
 from ..flow import pair_flows
 from ..masks import as_unit, mask_format, uint8_scale_of
 from . import matting, semantic
-from .davis import boundary_f_measure, evaluate_sequence, global_table, region_similarity, statistics
+from .davis import boundary_accuracy, evaluate_sequence, global_table, region_similarity, statistics
 from .flicker import _area_jitter, boundary_jitter, temporal_change, warping_error
 from .stability import _descriptor, _match_cost
 
@@ -455,7 +455,7 @@ class _DavisMasks(_Metric):
     def update(self, walk: _Walk) -> None:
         p, g = walk.now.binary, walk.now.gt_binary
         self.j.append(float(region_similarity(p, g)))
-        self.f.append(float(boundary_f_measure(p, g)))
+        self.f.append(float(boundary_accuracy(p, g)))
 
     def results(self, clip: _Clip) -> dict:
         inner = slice(1, -1) if clip.n_frames > 2 else slice(None)
