@@ -48,7 +48,7 @@ def score(pred: np.ndarray, truth: np.ndarray) -> dict:
 
 def flow_ceiling(frames: np.ndarray, truth: np.ndarray, preset: str) -> float:
     """MAD (x1e3) of the true matte of frame t - 1 pulled into frame t along the preset's flow."""
-    s = PRESETS[preset]
+    s = PRESETS[preset].flow
     alpha = truth.astype(np.float32) / 255.0
     errors = []
     for t in range(1, len(frames)):
