@@ -1,6 +1,7 @@
 """Small clips written to disk as users keep them (PNG frames, 8-bit soft masks, palette ground
 truth), and the command run on them as users run it."""
 
+import signal
 import subprocess
 import sys
 
@@ -27,7 +28,13 @@ def write_clip(root, *, n_frames=6, seed=4, height=48, width=64):
     return clip
 
 
+def interruptible():
+    """For ``preexec_fn``: the child takes SIGINT as a terminal's Ctrl-C, even when the test run
+    itself was started in the background, where the shell leaves SIGINT ignored for children."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def tempcons(*args, cwd=None, env=None):
     """``tempcons ARGS`` in a subprocess; the completed process (stdout and stderr as text)."""
     return subprocess.run([sys.executable, "-m", "tempcons.cli", *map(str, args)], capture_output=True, text=True,
-                          timeout=300, cwd=cwd, env=env)
+                          timeout=300, cwd=cwd, env=env, preexec_fn=interruptible)

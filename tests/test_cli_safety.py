@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import tempcons as tc
-from clips import PALETTE, tempcons, write_clip
+from clips import PALETTE, interruptible, tempcons, write_clip
 from tempcons.io import MaskWriter, open_masks
 from tempcons.outputs import MANIFEST
 
@@ -24,7 +24,8 @@ def _console_script(*args, cwd):
     (``python -m`` would put it there)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     return subprocess.run([sys.executable, "-I", "-c", "import sys; from tempcons.cli import main; sys.exit(main())",
-                           *map(str, args)], capture_output=True, text=True, timeout=300, cwd=cwd, env=env)
+                           *map(str, args)], capture_output=True, text=True, timeout=300, cwd=cwd, env=env,
+                          preexec_fn=interruptible)
 
 
 def _run_segmenter(tmp_path, source, *extra, n_frames=4):

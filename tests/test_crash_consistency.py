@@ -19,6 +19,8 @@ import pytest
 import tempcons as tc
 from tempcons.outputs import MANIFEST, ClipFolder
 
+from clips import interruptible
+
 SEQUENCES = ("s0", "s1", "s2")
 
 
@@ -44,7 +46,8 @@ def dataset(tmp_path_factory):
 
 def _batch(root, out, *extra):
     return subprocess.Popen([sys.executable, "-m", "tempcons.cli", "batch", str(root), "-o", str(out), "--quiet",
-                             *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=interruptible)
 
 
 def _snapshot(folder):
