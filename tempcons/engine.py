@@ -183,21 +183,26 @@ class Engine:
                                   self._spare.pop() if self._spare else None)
 
     def _sweep(self, keep: int) -> None:
-        """Backward estimates for the ``keep`` oldest held frames (never the newest: it has none)."""
+        """Backward estimates for the ``keep`` oldest held frames (never the newest: it has none).
+
+        Streaming keeps the states themselves until they are merged (at most ``keep`` of them);
+        offline keeps each frame's :meth:`~tempcons.kind.Kind.side`, the part the merge reads.
+        """
         held = self._held
         later = back = None
         for i in range(len(held) - 1, -1, -1):
             view, evidence = self._derived(held[i])
             link = self._pair(view, later, held[i + 1]).into_a if later is not None and held[i + 1].linked else None
             done, back = back, self._step(evidence, view, back, link)
-            if done is not None:
+            if done is not None and done is not held[i + 1].back:
                 self._spare.append(done)
             if i < min(keep, len(held) - 1):
-                held[i].back = self.strategy.side(back)
+                held[i].back = back if self.latency is not None else self.strategy.side(back)
             later = view
             if self.latency is None:
                 self.tick()
-        self._spare.append(back)
+        if back is not held[0].back:
+            self._spare.append(back)
 
     def _emit(self, keep: int) -> np.ndarray:
         kind = self.strategy
@@ -213,6 +218,8 @@ class Engine:
         out, self._decision = kind.decide(evidence, value, self._decision if link else None, link)
         if self._forward is not None:
             self._spare.append(self._forward)
+        if held.back is not None and self.latency is not None:
+            self._spare.append(held.back)
         self._forward, self._prev_view = forward, view
         self._held.popleft()
         self.tick()

@@ -106,11 +106,13 @@ class Kind:
         raise NotImplementedError
 
     def side(self, state: Any) -> Any:
-        """What :meth:`merge` needs of a one-sided state, in arrays of its own (the state is reused)."""
+        """What :meth:`merge` reads of a backward state, in arrays of its own: what offline keeps
+        of every frame until it is emitted (the state itself is reused)."""
         raise NotImplementedError
 
     def merge(self, evidence: Any, forward: Any, backward: Any) -> np.ndarray:
-        """The value from the forward state and the backward :meth:`side`, own evidence counted once."""
+        """The value from the forward state and the backward one (a state, or its :meth:`side`),
+        the frame's own evidence counted once."""
         raise NotImplementedError
 
     def value(self, state: Any) -> np.ndarray:

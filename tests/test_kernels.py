@@ -169,7 +169,7 @@ def test_merge_counts_the_frame_once():
     a = _step(m, mb, gray, prev, flow, valid)
     b = _step(m, mb, gray, None, None, None)
     # b holds only the frame's own evidence: merging it with a must give a back.
-    merged = _kind().merge(Evidence(m, mb), a, (b.value, b.total))
+    merged = _kind().merge(Evidence(m, mb), a, b)
     np.testing.assert_allclose(merged, a.value, atol=1e-5)
 
 

@@ -121,12 +121,12 @@ class Labels(Kind):
                 np.float32(f.max_weight), self._ignore, out.value, out.look)
         return out
 
-    def side(self, state: VoteState) -> np.ndarray:
-        return state.value.copy()
+    def side(self, state: VoteState) -> VoteState:
+        return VoteState(state.value.copy(), None)
 
-    def merge(self, evidence: Evidence, forward: VoteState, backward: np.ndarray) -> np.ndarray:
-        out = np.empty_like(backward)
-        _k.merge(evidence.ids, evidence.confidence, self._ignore, forward.value, backward, out)
+    def merge(self, evidence: Evidence, forward: VoteState, backward: VoteState) -> np.ndarray:
+        out = np.empty_like(forward.value)
+        _k.merge(evidence.ids, evidence.confidence, self._ignore, forward.value, backward.value, out)
         return out
 
     def value(self, state: VoteState) -> np.ndarray:

@@ -111,15 +111,15 @@ class Soft(Kind):
                  _f32(f.confidence_floor), out.value, out.total, out.packed)
         return out
 
-    def side(self, state: TemporalState) -> tuple[np.ndarray, np.ndarray]:
-        return state.value.copy(), state.total.copy()
+    def side(self, state: TemporalState) -> TemporalState:
+        return TemporalState(state.value.copy(), state.total.copy(), None)
 
-    def merge(self, evidence: Evidence, forward: TemporalState, backward: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    def merge(self, evidence: Evidence, forward: TemporalState, backward: TemporalState) -> np.ndarray:
         """``E = (S_a E_a + S_b E_b - c m) / (S_a + S_b - c)``: both directions include the
         frame's own evidence ``m`` with weight ``c``, which must count once."""
         out = np.empty(evidence.value.shape, _f32)
         _k.merge(evidence.value, evidence.local_mean, _f32(self.settings.filter.confidence_floor),
-                 forward.value, forward.total, *backward, out)
+                 forward.value, forward.total, backward.value, backward.total, out)
         return out
 
     def value(self, state: TemporalState) -> np.ndarray:

@@ -108,13 +108,13 @@ class Probs(Kind):
                  np.float32(f.confidence_floor), out.value, out.total, out.packed)
         return out
 
-    def side(self, state: ProbState) -> tuple[np.ndarray, np.ndarray]:
-        return state.value.copy(), state.total.copy()
+    def side(self, state: ProbState) -> ProbState:
+        return ProbState(state.value.copy(), state.total.copy(), None)
 
-    def merge(self, evidence: np.ndarray, forward: ProbState, backward: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    def merge(self, evidence: np.ndarray, forward: ProbState, backward: ProbState) -> np.ndarray:
         out = np.empty_like(forward.value)
         _k.merge(evidence, np.float32(self.settings.filter.confidence_floor), forward.value, forward.total,
-                 *backward, out)
+                 backward.value, backward.total, out)
         return out
 
     def value(self, state: ProbState) -> np.ndarray:
