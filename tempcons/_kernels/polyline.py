@@ -26,6 +26,13 @@ def radial_distance(points, tol):
 
 @njit(cache=True, nogil=True)
 def _segment_distance2(p, a, b):
+    """Squared distance of ``p`` to segment ``ab`` as psimpl computes it.
+
+    psimpl rounds the projection fraction to single precision. On a pixel grid many points
+    lie exactly as far from a segment as their neighbours (a run parallel to it); that
+    rounding noise, not the index, then decides which one becomes the key, and with it which
+    vertices survive, so it is reproduced here.
+    """
     vx, vy = b[0] - a[0], b[1] - a[1]
     wx, wy = p[0] - a[0], p[1] - a[1]
     cw = wx * vx + wy * vy
@@ -34,13 +41,18 @@ def _segment_distance2(p, a, b):
     cv = vx * vx + vy * vy
     if cv <= cw:
         return (p[0] - b[0]) ** 2 + (p[1] - b[1]) ** 2
-    f = cw / cv
-    return (wx - f * vx) ** 2 + (wy - f * vy) ** 2
+    # float / float in C++; the quotient of two float32 values rounded once from float64 is
+    # the same number (double rounding is exact for division at these precisions).
+    f = np.float64(np.float32(np.float64(np.float32(cw)) / np.float64(np.float32(cv))))
+    dx = p[0] - (a[0] + f * vx)
+    dy = p[1] - (a[1] + f * vy)
+    return dx * dx + dy * dy
 
 
 @njit(cache=True, nogil=True)
 def douglas_peucker(points, tol):
-    """Classic Douglas-Peucker, point-to-segment distance; of equally far points the last wins."""
+    """psimpl's Douglas-Peucker (after its radial-distance pass, :func:`radial_distance`): of
+    equally far points the last is the key, ties decided after its rounding."""
     n = len(points)
     if n < 3:
         return points.copy()
@@ -50,14 +62,14 @@ def douglas_peucker(points, tol):
     tol2 = tol * tol
     stack = [(0, n - 1)]
     while len(stack) > 0:
-        a, b = stack.pop()
-        best, best_d2 = 0, 0.0
-        for i in range(a + 1, b):
-            d2 = _segment_distance2(points[i], points[a], points[b])
-            if d2 >= best_d2:
-                best, best_d2 = i, d2
-        if best > 0 and best_d2 > tol2:
-            keep[best] = True
-            stack.append((best, b))
-            stack.append((a, best))
+        first, last = stack.pop()
+        key, key_d2 = 0, 0.0
+        for i in range(first + 1, last):
+            d2 = _segment_distance2(points[i], points[first], points[last])
+            if d2 >= key_d2:
+                key, key_d2 = i, d2
+        if key > 0 and key_d2 > tol2:
+            keep[key] = True
+            stack.append((key, last))
+            stack.append((first, key))
     return points[keep]

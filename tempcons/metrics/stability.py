@@ -42,10 +42,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from .._kernels.matching import chi2_cost, monotone_path
-from .._kernels.polyline import radial_distance
+from .._kernels.polyline import douglas_peucker, radial_distance
 
 __all__ = ["shape_instability", "temporal_stability", "DAVIS2016_STABLE_VAL"]
 
@@ -183,6 +182,11 @@ def _chain(pieces: list[_Piece], walk: list) -> np.ndarray:
     return np.asarray(corners, np.float64)
 
 
+def _simplify(points: np.ndarray, tol: float) -> np.ndarray:
+    """psimpl's ``simplify_douglas_peucker``: a radial-distance pass, then Douglas-Peucker."""
+    return douglas_peucker(radial_distance(points, tol), tol)
+
+
 def _polygons(mask: np.ndarray) -> list[np.ndarray]:
     """Simplified polygons of a mask as polycont's ``mask2polycont`` returns them.
 
@@ -198,67 +202,13 @@ def _polygons(mask: np.ndarray) -> list[np.ndarray]:
     for curve in _jordan_curves(_pieces(mask)):
         # psimpl's Douglas-Peucker runs a radial-distance pass first; polycont runs it once at
         # 0.1 (dropping collinear corners) and once at the real tolerance, in walking order.
-        simple = _psimpl_douglas_peucker(_psimpl_douglas_peucker(curve, 0.1), _SIMPLIFY_TOL)
+        simple = _simplify(_simplify(curve, 0.1), _SIMPLIFY_TOL)
         # polycont then orients outer contours clockwise and holes counter-clockwise.
         if _clockwise(simple) == _is_hole(curve, padded):
             simple = simple[::-1]
         if len(simple) > 3:
             polygons.append(simple / 2.0)
     return polygons
-
-
-@njit(cache=True, nogil=True)
-def _psimpl_distance2(p, a, b):
-    """Squared distance of ``p`` to segment ``ab`` as psimpl computes it.
-
-    psimpl rounds the projection fraction to single precision. On a pixel grid many points
-    lie exactly as far from a segment as their neighbours (a run parallel to it); that
-    rounding noise, not the index, then decides which one becomes the key, and with it which
-    vertices survive, so it is reproduced here.
-    """
-    vx, vy = b[0] - a[0], b[1] - a[1]
-    wx, wy = p[0] - a[0], p[1] - a[1]
-    cw = wx * vx + wy * vy
-    if cw <= 0:
-        return wx * wx + wy * wy
-    cv = vx * vx + vy * vy
-    if cv <= cw:
-        return (p[0] - b[0]) ** 2 + (p[1] - b[1]) ** 2
-    # float / float in C++; the quotient of two float32 values rounded once from float64 is
-    # the same number (double rounding is exact for division at these precisions).
-    f = np.float64(np.float32(np.float64(np.float32(cw)) / np.float64(np.float32(cv))))
-    dx = p[0] - (a[0] + f * vx)
-    dy = p[1] - (a[1] + f * vy)
-    return dx * dx + dy * dy
-
-
-@njit(cache=True, nogil=True)
-def _psimpl_douglas_peucker(points, tol):
-    """psimpl's ``simplify_douglas_peucker``: a radial-distance pass, then Douglas-Peucker.
-
-    Of equally far points the last is the key, as in psimpl (ties after its rounding).
-    """
-    points = radial_distance(points, tol)
-    n = len(points)
-    if n < 3:
-        return points
-    keep = np.zeros(n, np.bool_)
-    keep[0] = True
-    keep[n - 1] = True
-    tol2 = tol * tol
-    stack = [(0, n - 1)]
-    while len(stack) > 0:
-        first, last = stack.pop()
-        key, key_d2 = 0, 0.0
-        for i in range(first + 1, last):
-            d2 = _psimpl_distance2(points[i], points[first], points[last])
-            if d2 >= key_d2:
-                key, key_d2 = i, d2
-        if key > 0 and key_d2 > tol2:
-            keep[key] = True
-            stack.append((key, last))
-            stack.append((first, key))
-    return points[keep]
 
 
 def _is_hole(poly: np.ndarray, fg: np.ndarray) -> bool:
