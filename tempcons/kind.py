@@ -51,9 +51,10 @@ class Kind:
     """A mask kind's strategy. Subclass it, set the class attributes, register it.
 
     The engine calls, for each frame: :meth:`track` (only when ``tracks``), :meth:`encode`,
-    :meth:`step` once per direction, :meth:`side` and :meth:`merge` when it has look-ahead (else
-    :meth:`value`), and :meth:`decide`. A step's ``out`` is a state the engine no longer needs,
-    for the kind to write into (or ignore).
+    :meth:`step` once per direction, :meth:`merge` when it has look-ahead (else :meth:`value`),
+    and :meth:`decide`; offline, :meth:`side` keeps each backward state until its frame is
+    emitted. A step's ``out`` is a state the engine no longer needs, for the kind to write into
+    (or ignore).
 
     Attributes
     ----------
