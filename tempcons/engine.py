@@ -141,7 +141,8 @@ class Engine:
             self.fmt = (mask_format(mask, None, name) if self.kind_name is None
                         else kind_class(self.kind_name).read_format(mask, name))
         cls = kind_class(self.fmt.kind)
-        self._check_knobs(cls)
+        if self.kind_name is None:  # a kind given by name was checked when the engine was made
+            self._check_knobs(cls)
         self.strategy = cls(self.settings, self.fmt)
         return self.strategy
 
@@ -164,7 +165,8 @@ class Engine:
 
     def _view(self, frame: np.ndarray) -> View:
         gray = as_gray_uint8(frame)
-        colour = self.settings.refinement.refine_color and frame.ndim == 3
+        # The colour guide only for a kind that is refined: the others never read it.
+        colour = self.strategy.refines and self.settings.refinement.refine_color and frame.ndim == 3
         return View(frame, gray, as_look(frame, gray), as_uint8(frame) if colour else gray, self.flows.shrink(gray))
 
     def _derived(self, held: _Held) -> tuple[View, Any]:

@@ -205,9 +205,19 @@ def clip_flows(frames: np.ndarray, *, preset: str = "medium", scale: float = 1.0
     >>> [f.shape for f, _ in clip_flows(frames)]
     [(32, 32, 2), (32, 32, 2)]
     """
-    for t in range(len(frames) - 1):
-        yield (estimate_flow(frames[t], frames[t + 1], preset=preset, scale=scale),
-               estimate_flow(frames[t + 1], frames[t], preset=preset, scale=scale))
+    # One estimator for the clip, and each frame shrunk once: estimate_flow would build a DIS
+    # object and shrink both frames for every direction of every pair.
+    est = FlowEstimator("dis", preset, scale)
+    h, w = frames.shape[1:3]
+
+    def shrunk(t: int) -> np.ndarray:
+        return est.shrink(as_gray_uint8(check_frame(frames[t], f"frames[{t}]")))
+
+    a = shrunk(0) if len(frames) else None
+    for t in range(1, len(frames)):
+        b = shrunk(t)
+        yield upsample_flow(est(a, b), h, w), upsample_flow(est(b, a), h, w)
+        a = b
 
 
 def pair_flows(shape: tuple[int, int, int], frames: np.ndarray | None, flow, flow_source: str | None):

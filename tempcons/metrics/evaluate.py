@@ -284,13 +284,18 @@ class _Step:
         return self.unit >= 0.5
 
     @cached_property
+    def gt_unit(self) -> np.ndarray:
+        """gt as float32 in [0, 1]."""
+        return as_unit(self.gt, f"gt[{self.t}]", uint8_scale=self._scales[1])
+
+    @cached_property
     def gt_binary(self) -> np.ndarray:
-        return as_unit(self.gt, f"gt[{self.t}]", uint8_scale=self._scales[1]) >= 0.5
+        return self.gt_unit >= 0.5
 
     @cached_property
     def gt_u8(self) -> np.ndarray:
         """gt in 8 bits, as DVM computes its flow on it."""
-        return matting._truth_u8(self.gt, as_unit(self.gt, f"gt[{self.t}]", uint8_scale=self._scales[1]))
+        return matting._truth_u8(self.gt, self.gt_unit)
 
 
 class _Walk:
