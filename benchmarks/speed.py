@@ -2,13 +2,15 @@
 
 Usage::
 
-    python benchmarks/speed.py [--threads 2] [--frames 40] [--out docs/speed.md]
+    python benchmarks/speed.py [--threads 2 1] [--frames 40] [--out docs/speed.md]
 
 Content is synthetic (``tempcons.synthetic``) at 480p, 720p and 1080p. The floor, measured in
 the same run, is the least any flow-based stabilizer does per frame: DIS ultrafast flow at half
 resolution in both directions, one ``cv2.remap`` of the float32 mask at full resolution, and one
-fast guided filter with a grey guide subsampled by 4. Also reported: import time and the cold
-first call (JIT compilation with an empty Numba cache) in fresh processes.
+fast guided filter with a grey guide subsampled by 4. Also reported: masks at a segmenter's own
+resolution, one thread against two, look-ahead (latency 2, 8, offline) against latency 0,
+instance ids against soft masks of the same people, import time and the cold first call (JIT
+compilation with an empty Numba cache) in fresh processes.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import tempcons as tc
 from tempcons.engine import Engine
 
 SIZES = {"480p": (480, 854), "720p": (720, 1280), "1080p": (1080, 1920)}
+STAGES = ("prepare", "flow", "fb check, resize", "temporal", "refine", "output")
 
 
 def median_ms(samples):
@@ -62,7 +65,7 @@ def stage_ms(frames, masks, preset):
     engine = Engine(None, tc.settings.PRESETS[preset], latency=0, flow=None)
     engine.push(frames[0], masks[0])  # reads the format and makes the kind
     kind = engine.strategy
-    stages = {k: [] for k in ("prepare", "flow", "fb check, upsample", "temporal", "refine", "output")}
+    stages = {k: [] for k in STAGES}
     prev = state = None
     for f, m in zip(frames, masks):
         t0 = time.perf_counter()
@@ -72,13 +75,13 @@ def stage_ms(frames, masks, preset):
         if prev is None:
             state, prev = kind.step(evidence, view, None, None, None), view
             continue
-        pair = engine.flows.pair(prev.frame, prev.small, f, view.small)
+        pair = engine.flows.pair(prev.frame, prev.small, f, view.small, None, engine.grid)
         t2 = time.perf_counter()
         link = pair.into_b
         t3 = time.perf_counter()
         state = kind.step(evidence, view, state, link, None)
         t4 = time.perf_counter()
-        value = engine._refine(view, kind.value(state))
+        value = engine._refine(view, kind.value(state)) if engine._refined() else kind.value(state)
         t5 = time.perf_counter()
         kind.decide(evidence, value, None, link)
         t6 = time.perf_counter()
@@ -88,14 +91,20 @@ def stage_ms(frames, masks, preset):
     return {k: median_ms(v) for k, v in stages.items()}
 
 
-def end_to_end_ms(frames, masks, preset, latency=0):
-    stab = tc.Stabilizer(preset=preset, latency=latency)
+def end_to_end_ms(frames, masks, preset, latency=0, kind=None):
+    stab = tc.Stabilizer(preset=preset, latency=latency, kind=kind)
     times = []
     for f, m in zip(frames, masks):
         t0 = time.perf_counter()
         stab.update(f, m)
         times.append(time.perf_counter() - t0)
     return median_ms(times[2:])
+
+
+def offline_ms(frames, masks, preset):
+    t0 = time.perf_counter()
+    tc.stabilize(frames, masks, preset=preset, latency=None)
+    return 1000 * (time.perf_counter() - t0) / len(frames)
 
 
 def cold_start():
@@ -113,44 +122,89 @@ def cold_start():
     return imp_w, first, first_w
 
 
+def shrink(masks, height, width):
+    """Masks at a segmenter's own resolution (what MediaPipe's landscape model returns)."""
+    return np.stack([cv2.resize(m, (width, height), interpolation=cv2.INTER_AREA) for m in masks])
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, nargs="+", default=[2, 1],
+                    help="thread counts to measure end to end (the first also for the stage table)")
     ap.add_argument("--frames", type=int, default=40)
     ap.add_argument("--out", type=Path, default=None, help="also write the tables to this markdown file")
     args = ap.parse_args(argv)
-    tc.set_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
-    lines = [f"threads: {args.threads}; OpenCV {cv2.__version__}, numba {numba.__version__}, numpy {np.__version__}", ""]
+    most = min(max(args.threads), numba.config.NUMBA_NUM_THREADS)
+    lines = [f"OpenCV {cv2.__version__}, numba {numba.__version__}, numpy {np.__version__}; "
+             f"{args.frames} frames per clip, median ms per frame (fps)", ""]
+
+    def say(line=""):
+        lines.append(line)
+        print(line, flush=True)
+
     warm = tc.synthetic.make_clip(n_frames=4, height=96, width=128)
     tc.stabilize(warm.frames, warm.masks, preset="realtime", latency=1)  # compile outside the timings
-    lines += ["| res | preset | prepare | flow | fb check, upsample | temporal | refine | output | stages sum | end to end (fps) | floor | ratio to floor |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    clips = {}
     for res, (h, w) in SIZES.items():
         clip = tc.synthetic.make_clip(n_frames=args.frames, height=h, width=w, seed=1)
-        masks = (clip.masks * 255).astype(np.uint8)
-        floor = floor_ms(clip.frames, clip.masks)
+        clips[res] = clip.frames, (clip.masks * 255).astype(np.uint8)
+
+    tc.set_threads(most)
+    say(f"Per stage, streaming (latency 0), uint8 soft masks at frame size, {most} threads:")
+    say()
+    say("| res | preset | " + " | ".join(STAGES) + " | stages sum | end to end (fps) | floor | ratio to floor |")
+    say("|---|---|" + "---|" * (len(STAGES) + 4))
+    for res, (frames, masks) in clips.items():
+        floor = floor_ms(frames, masks.astype(np.float32) / 255)
         for preset in ("realtime", "balanced", "quality"):
-            st = stage_ms(clip.frames, masks, preset)
-            e2e = end_to_end_ms(clip.frames, masks, preset)
-            lines.append(f"| {res} | {preset} | " + " | ".join(f"{v:.2f}" for v in st.values())
-                         + f" | {sum(st.values()):.2f} | {e2e:.2f} ({1000 / e2e:.0f}) | {floor:.2f} | {e2e / floor:.2f} |")
-            print(lines[-1], flush=True)
-    lines.append("")
-    lines.append("Latency and offline cost, balanced, 720p (ms per frame, end to end):")
-    clip = tc.synthetic.make_clip(n_frames=args.frames, height=720, width=1280, seed=2)
-    for lat in (0, 2, 8):
-        lines.append(f"- latency {lat}: {end_to_end_ms(clip.frames, clip.masks, 'balanced', lat):.2f}")
-    t0 = time.perf_counter()
-    tc.stabilize(clip.frames, clip.masks, preset="balanced", latency=None)
-    lines.append(f"- offline: {1000 * (time.perf_counter() - t0) / len(clip.frames):.2f}")
+            st = stage_ms(frames, masks, preset)
+            e2e = end_to_end_ms(frames, masks, preset)
+            say(f"| {res} | {preset} | " + " | ".join(f"{v:.2f}" for v in st.values())
+                + f" | {sum(st.values()):.2f} | {e2e:.2f} ({1000 / e2e:.0f}) | {floor:.2f} | {e2e / floor:.2f} |")
+
+    say()
+    say("End to end by thread count, streaming (latency 0), uint8 soft masks; segmenter-resolution "
+        "masks are MediaPipe landscape's 256x144:")
+    say()
+    say("| res | masks | preset | " + " | ".join(f"{t} thread{'s' * (t > 1)}" for t in args.threads) + " |")
+    say("|---|---|---|" + "---|" * len(args.threads))
+    for res, (frames, masks) in clips.items():
+        for label, ms in (("frame size", masks), ("256x144", shrink(masks, 144, 256))):
+            for preset in ("realtime", "balanced"):
+                cells = []
+                for t in args.threads:
+                    tc.set_threads(min(t, numba.config.NUMBA_NUM_THREADS))
+                    e2e = end_to_end_ms(frames, ms, preset)
+                    cells.append(f"{e2e:.2f} ({1000 / e2e:.0f})")
+                say(f"| {res} | {label} | {preset} | " + " | ".join(cells) + " |")
+    tc.set_threads(most)
+
+    say()
+    say(f"Look-ahead and kinds at 720p, {most} threads (ms per frame; ratio to latency 0 / to soft):")
+    say()
+    frames, masks = clips["720p"]
+    multi = tc.synthetic.make_multi_clip(n_frames=args.frames, height=720, width=1280, seed=1)
+    say("| preset | latency 0 | latency 2 | latency 8 | offline | soft | instances |")
+    say("|---|---|---|---|---|---|---|")
+    for preset in ("realtime", "balanced"):
+        base = end_to_end_ms(frames, masks, preset)
+        cells = [f"{base:.2f}"]
+        for lat in (2, 8):
+            v = end_to_end_ms(frames, masks, preset, lat)
+            cells.append(f"{v:.2f} ({v / base:.2f}x)")
+        v = offline_ms(frames, masks, preset)
+        cells.append(f"{v:.2f} ({v / base:.2f}x)")
+        soft = end_to_end_ms(multi.frames, (multi.instances > 0).astype(np.uint8) * 255, preset, kind="soft")
+        inst = end_to_end_ms(multi.frames, multi.instances, preset, kind="instances")
+        cells += [f"{soft:.2f}", f"{inst:.2f} ({inst / soft:.2f}x)"]
+        say(f"| {preset} | " + " | ".join(cells) + " |")
+
     imp, cold, warm_first = cold_start()
-    lines.append("")
-    lines.append(f"import tempcons: {imp:.2f} s; first clip with an empty Numba cache (JIT): {cold:.2f} s; "
-                 f"same with the cache filled: {warm_first:.2f} s")
-    text = "\n".join(lines)
-    print(text)
+    say()
+    say(f"import tempcons: {imp:.2f} s; first clip with an empty Numba cache (JIT): {cold:.2f} s; "
+        f"same with the cache filled: {warm_first:.2f} s")
     if args.out:
-        args.out.write_text(text + "\n")
+        args.out.write_text("\n".join(lines) + "\n")
     return 0
 
 

@@ -26,10 +26,11 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import cv2
 import numpy as np
 
 from ._validate import as_gray_uint8, as_look, as_uint8, check_frame
-from .guided import _guided
+from .guided import _guided_up, grid_size
 from .flow import FlowSource, Pair
 from .kind import Kind, Link, View, kind_class
 from .masks import MaskFormat, check_mask_size, mask_format
@@ -92,6 +93,7 @@ class Engine:
         self.strategy: Kind | None = None
         self.fmt = self._fmt
         self.size: tuple[int, int] | None = None
+        self.grid: tuple[int, int] | None = None  # where the kind works (see _working_grid)
         self._held: deque[_Held] = deque()
         self._newest: View | None = None  # view of the newest frame, when arrival needs it
         self.count = 0
@@ -112,7 +114,7 @@ class Engine:
             view = self._view(frame)
             pair = None
             if held.linked:
-                pair = self.flows.pair(self._newest.frame, self._newest.small, frame, view.small, supplied)
+                pair = self.flows.pair(self._newest.frame, self._newest.small, frame, view.small, supplied, self.grid)
             if kind.tracks:
                 held.mask, cut = kind.track(view, mask, None if pair is None else pair.into_b[0])
                 if cut:
@@ -162,12 +164,38 @@ class Engine:
             raise ValueError(f"mask {where} must be {ndim}-D ({'H, W' if ndim == 2 else 'H, W, C'}), "
                              f"got shape {mask.shape}")
         check_mask_size(mask.shape[:2], self.size, f"mask {where}")
+        if self.grid is None:
+            self.grid = self._working_grid(mask.shape[:2])
+
+    def _refined(self) -> bool:
+        return self.strategy.refines and self.strategy.settings.refinement.refine
+
+    def _radius(self) -> int:
+        """The refinement's radius in frame pixels."""
+        return max(1, round(self.strategy.settings.refinement.refine_radius * np.hypot(*self.size)))
+
+    def _working_grid(self, mask_hw: tuple[int, int]) -> tuple[int, int]:
+        """The grid a kind filters on. The fast guided filter reads the value only on its coarse
+        grid (``refine_scale``), so a refined kind filters there, or on the mask's own grid when
+        that is coarser: the information is all there, and every step costs a fraction. Kinds
+        that are not refined work at the frame's size (nothing would bring detail back)."""
+        if not self._refined():
+            return self.size
+        target = grid_size(self.size, self._radius(), self.strategy.settings.refinement.refine_scale)
+        return mask_hw if mask_hw[0] * mask_hw[1] < target[0] * target[1] else target
 
     def _view(self, frame: np.ndarray) -> View:
         gray = as_gray_uint8(frame)
         # The colour guide only for a kind that is refined: the others never read it.
-        colour = self.strategy.refines and self.settings.refinement.refine_color and frame.ndim == 3
-        return View(frame, gray, as_look(frame, gray), as_uint8(frame) if colour else gray, self.flows.shrink(gray))
+        colour = self._refined() and self.settings.refinement.refine_color and frame.ndim == 3
+        guide = as_uint8(frame) if colour else gray
+        if self.grid == self.size:
+            return View(frame, as_look(frame, gray), guide, guide, self.flows.shrink(gray))
+        h, w = self.grid
+        shrunk = cv2.resize(as_uint8(frame), (w, h), interpolation=cv2.INTER_AREA)
+        shrunk_gray = as_gray_uint8(shrunk)
+        return View(frame, as_look(shrunk, shrunk_gray), guide, shrunk if colour else shrunk_gray,
+                    self.flows.shrink(gray))
 
     def _derived(self, held: _Held) -> tuple[View, Any]:
         """A held frame's view and evidence: kept (streaming) or derived again (offline)."""
@@ -178,7 +206,8 @@ class Engine:
 
     def _pair(self, earlier: View, later: View, held: _Held) -> Pair:
         """The pair (earlier frame, ``held``): kept, or computed again."""
-        return held.pair or self.flows.pair(earlier.frame, earlier.small, held.frame, later.small, held.supplied)
+        return held.pair or self.flows.pair(earlier.frame, earlier.small, held.frame, later.small, held.supplied,
+                                             self.grid)
 
     def _step(self, evidence: Any, view: View, previous: Any, link: Link | None) -> Any:
         return self.strategy.step(evidence, view, previous if link else None, link,
@@ -215,7 +244,7 @@ class Engine:
         link = self._pair(self._prev_view, view, held).into_b if held.linked else None
         forward = self._step(evidence, view, self._forward, link)
         value = kind.value(forward) if held.back is None else kind.merge(evidence, forward, held.back)
-        if kind.refines and kind.settings.refinement.refine:
+        if self._refined():
             value = self._refine(view, value)
         out, self._decision = kind.decide(evidence, value, self._decision if link else None, link)
         if self._forward is not None:
@@ -228,7 +257,5 @@ class Engine:
         return out
 
     def _refine(self, view: View, value: np.ndarray) -> np.ndarray:
-        r = self.strategy.settings.refinement
-        radius = max(1, round(r.refine_radius * np.hypot(*self.size)))
-        return _guided(view.guide, value, radius, r.refine_eps, r.refine_scale)
-
+        """The value, on the working grid, brought to the frame's size through the guided filter."""
+        return _guided_up(view.guide, view.grid_guide, value, self._radius(), self.strategy.settings.refinement.refine_eps)

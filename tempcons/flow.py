@@ -132,13 +132,15 @@ class FlowEstimator:
                 f"min_side={self.min_side})")
 
 
-def upsample_flow(flow: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Resize a flow to ``(height, width)`` and scale its vectors to the new grid's pixels."""
+def resize_flow(flow: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Resize a flow to ``(height, width)`` and scale its vectors to the new grid's pixels
+    (bilinear to enlarge, area averaging to shrink)."""
     h, w = flow.shape[:2]
     if (h, w) == (height, width):
         return flow
+    shrink = height <= h and width <= w
     return cv2.resize(cv2.multiply(flow, (width / w, height / h, 0.0, 0.0)), (width, height),
-                      interpolation=cv2.INTER_LINEAR)
+                      interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
 
 
 def estimate_flow(frame_a: np.ndarray, frame_b: np.ndarray, *, method: str = "dis",
@@ -179,7 +181,7 @@ def estimate_flow(frame_a: np.ndarray, frame_b: np.ndarray, *, method: str = "di
     est = FlowEstimator(method, preset, scale)
     small_a = est.shrink(as_gray_uint8(frame_a))
     small_b = est.shrink(as_gray_uint8(frame_b))
-    return upsample_flow(est(small_a, small_b), *frame_a.shape[:2])
+    return resize_flow(est(small_a, small_b), *frame_a.shape[:2])
 
 
 def clip_flows(frames: np.ndarray, *, preset: str = "medium", scale: float = 1.0):
@@ -216,7 +218,7 @@ def clip_flows(frames: np.ndarray, *, preset: str = "medium", scale: float = 1.0
     a = shrunk(0) if len(frames) else None
     for t in range(1, len(frames)):
         b = shrunk(t)
-        yield upsample_flow(est(a, b), h, w), upsample_flow(est(b, a), h, w)
+        yield resize_flow(est(a, b), h, w), resize_flow(est(b, a), h, w)
         a = b
 
 
@@ -355,30 +357,30 @@ def invert_flow(flow_ab: np.ndarray, *, iterations: int = 8) -> np.ndarray:
 class Pair:
     """The flows between consecutive frames a -> b, on the flow's grid, and their validity.
 
-    ``into_b`` and ``into_a`` give the flow that pulls the other frame's values into this one, at
-    frame resolution, with its forward-backward validity on the flow's grid (the kernels read it
-    nearest); each is computed once, when first asked for.
+    ``into_b`` and ``into_a`` give the flow that pulls the other frame's values into this one, on
+    the working grid ``grid`` (where the kinds filter), with its forward-backward validity on the
+    flow's grid (the kernels read it nearest); each is computed once, when first asked for.
     """
 
     ab: np.ndarray
     ba: np.ndarray
-    size: tuple[int, int]
+    grid: tuple[int, int]
     alpha: np.float32
     beta: np.float32
 
     def _prepare(self, flow: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         valid = np.empty(flow.shape[:2], np.float32)
         _k.fb_consistency(flow, other, self.alpha, self.beta, np.float32(-1.0), np.float32(0.0), False, valid)
-        return upsample_flow(flow, *self.size), valid
+        return resize_flow(flow, *self.grid), valid
 
     @cached_property
     def into_b(self) -> tuple[np.ndarray, np.ndarray]:
-        """Flow b -> a on b's grid at frame resolution, and its validity: pulls a's values into b."""
+        """Flow b -> a on b's working grid, and its validity: pulls a's values into b."""
         return self._prepare(self.ba, self.ab)
 
     @cached_property
     def into_a(self) -> tuple[np.ndarray, np.ndarray]:
-        """Flow a -> b on a's grid at frame resolution, and its validity: pulls b's values into a."""
+        """Flow a -> b on a's working grid, and its validity: pulls b's values into a."""
         return self._prepare(self.ab, self.ba)
 
 
@@ -409,8 +411,10 @@ class FlowSource:
         return self.estimator.shrink(gray) if self.estimator else None
 
     def pair(self, frame_a: np.ndarray, small_a: np.ndarray | None, frame_b: np.ndarray,
-             small_b: np.ndarray | None, supplied: tuple[np.ndarray, np.ndarray | None] | None = None) -> Pair:
-        """The pair a -> b: the caller's ``(forward, backward or None)`` arrays, else computed."""
+             small_b: np.ndarray | None, supplied: tuple[np.ndarray, np.ndarray | None] | None = None,
+             grid: tuple[int, int] | None = None) -> Pair:
+        """The pair a -> b: the caller's ``(forward, backward or None)`` arrays, else computed;
+        its links are on ``grid`` (default: the frames' size)."""
         size = frame_a.shape[:2]
         if supplied is not None:
             ab, ba = supplied
@@ -421,5 +425,5 @@ class FlowSource:
             ba = check_flow(self.call(frame_b, frame_a), name, (*size, 2))
         else:
             ab, ba = self.estimator(small_a, small_b), self.estimator(small_b, small_a)
-        grid = ab.shape[1] / size[1]
-        return Pair(ab, ba, size, self.alpha, np.float32(self.beta * grid * grid))
+        ratio = ab.shape[1] / size[1]  # beta is in squared pixels of the flow's grid
+        return Pair(ab, ba, grid or size, self.alpha, np.float32(self.beta * ratio * ratio))

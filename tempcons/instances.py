@@ -33,7 +33,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from ._validate import as_gray_uint8, as_uint8, check_flow, check_frame, check_frames
-from .flow import FlowEstimator, upsample_flow
+from .flow import FlowEstimator, resize_flow
 from .masks import check_labels
 from .settings import TrackSettings
 from .warp import warp_fill
@@ -174,7 +174,7 @@ class InstanceTracker:
         prev = self._estimator.shrink(self._prev_gray) if self._prev_small is None else self._prev_small
         small = self._estimator.shrink(gray)
         self._prev_small = small
-        return upsample_flow(self._estimator(small, prev), *gray.shape)
+        return resize_flow(self._estimator(small, prev), *gray.shape)
 
     def update(self, frame: np.ndarray, ids: np.ndarray, flow: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
         """Relabel one frame's instance map.

@@ -2,7 +2,7 @@
 
 The engine (:mod:`tempcons.engine`) knows no kind. It prepares each frame (:class:`View`), gets
 the flows, walks through time and refines; a :class:`Kind` says what the mask means: how it
-becomes evidence at frame size, one filter step along the flow, the merge of the two directions
+becomes evidence on the working grid, one filter step along the flow, the merge of the two directions
 and the way back to the caller's form. Built-in kinds live in :mod:`tempcons.kinds`; a new one is
 a subclass registered with :func:`register_kind`.
 """
@@ -20,30 +20,37 @@ from .settings import Settings
 __all__ = ["Kind", "View", "Link", "register_kind", "kind_class", "kind_names"]
 
 Link = tuple[np.ndarray, np.ndarray]
-"""The flow that pulls a neighbour's values into a frame (frame resolution) and its validity."""
+"""The flow that pulls a neighbour's values into a frame (on the working grid) and its validity
+(on the flow's own grid)."""
 
 
 @dataclass
 class View:
     """What the engine derives from one video frame, for every kind.
 
+    A kind works on the engine's working grid: the frame's size, or for a kind that is refined,
+    the coarser grid the refinement solves its coefficients on (the mask's own resolution when
+    that is coarser still); the refinement brings the value to the frame's size.
+
     Attributes
     ----------
     frame : ndarray
         The caller's frame, as given.
-    gray : ndarray, uint8, (H, W)
-    look : ndarray, (H, W, 2)
-        Grey level and chroma, for the photometric weight (:func:`tempcons._validate.as_look`).
+    look : ndarray, uint8, (h, w, 2)
+        Grey level and chroma on the working grid, for the photometric weight
+        (:func:`tempcons._validate.as_look`).
     guide : ndarray, uint8
-        The refinement guide (colour or grey).
+        The refinement guide (colour or grey) at the frame's size.
+    grid_guide : ndarray, uint8
+        The guide on the working grid (the guide itself when the grid is the frame's size).
     small : ndarray or None
         The grey frame on the flow estimator's grid (None when a callable gives the flow).
     """
 
     frame: np.ndarray
-    gray: np.ndarray
     look: np.ndarray
     guide: np.ndarray
+    grid_guide: np.ndarray
     small: np.ndarray | None
 
 
@@ -99,7 +106,7 @@ class Kind:
         raise NotImplementedError
 
     def encode(self, view: View, mask: np.ndarray) -> Any:
-        """The mask as this kind's evidence at the frame's size (never modifying ``mask``)."""
+        """The mask as this kind's evidence on the working grid, ``view.look``'s size (never modifying ``mask``)."""
         raise NotImplementedError
 
     def step(self, evidence: Any, view: View, previous: Any | None, link: Link | None, out: Any | None) -> Any:

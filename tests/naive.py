@@ -114,15 +114,22 @@ def blend(m, mb, look, warped, valid, lam, sigma, kappa, wmax, floor):
     return e, s, packed
 
 
-def hysteresis(value, warped_prev, valid, margin):
+def hysteresis(value, previous, flow, valid, margin):
+    """Binarise with memory: in the dead band keep the previous decision fetched along ``flow``
+    (on a grid of the same aspect, upsampled bilinearly and scaled to ``value``'s pixels), read
+    nearest; outside the frame, or where ``valid`` (its own grid, nearest) is 0, threshold."""
     H, W = value.shape
+    fh, fw = flow.shape[:2]
+    up = resize_bilinear(flow.astype(np.float64), H, W) * [W / fw, H / fh]
     vh, vw = valid.shape
-    rows = np.minimum(np.arange(H) * vh // H, vh - 1)
-    cols = np.minimum(np.arange(W) * vw // W, vw - 1)
-    valid = valid[rows][:, cols]
     out = (value > 0.5).astype(np.uint8)
-    band = (value > 0.5 - margin) & (value < 0.5 + margin) & (warped_prev != 255) & (valid > 0.5)
-    out[band] = warped_prev[band]
+    for y in range(H):
+        for x in range(W):
+            if not (0.5 - margin < value[y, x] < 0.5 + margin and valid[min(y * vh // H, vh - 1), min(x * vw // W, vw - 1)] > 0.5):
+                continue
+            px, py = x + up[y, x, 0], y + up[y, x, 1]
+            if inside(px, py, W, H):
+                out[y, x] = previous[int(np.floor(py + 0.5)), int(np.floor(px + 0.5))]
     return out
 
 
@@ -227,3 +234,57 @@ def prob_blend(probs, look, warped, valid, lam, sigma, kappa, wmax, floor):
             total[y, x] = conf + hist
             value[y, x] = (conf * p + hist * q) / total[y, x]
     return value, total
+
+
+def box_mean(img, r):
+    """Mean over the (2r + 1)^2 window, borders mirrored with the edge pixel repeated (OpenCV's
+    BORDER_REFLECT)."""
+    pad = np.pad(img, [(r, r), (r, r)] + [(0, 0)] * (img.ndim - 2), mode="symmetric")
+    h, w = img.shape[:2]
+    out = np.zeros(img.shape)
+    for dy in range(2 * r + 1):
+        for dx in range(2 * r + 1):
+            out += pad[dy:dy + h, dx:dx + w]
+    return out / (2 * r + 1) ** 2
+
+
+def resize_bilinear(img, h, w):
+    """Bilinear resampling with pixel centres aligned and edges clamped (cv2.resize INTER_LINEAR)."""
+    hi, wi = img.shape[:2]
+    out = np.zeros((h, w) + img.shape[2:])
+    for y in range(h):
+        fy = min(max((y + 0.5) * hi / h - 0.5, 0), hi - 1)
+        for x in range(w):
+            fx = min(max((x + 0.5) * wi / w - 0.5, 0), wi - 1)
+            out[y, x] = bilinear_any(img, fx, fy)
+    return out
+
+
+def bilinear_any(img, x, y):
+    h, w = img.shape[:2]
+    x0, y0 = min(int(np.floor(x)), w - 1), min(int(np.floor(y)), h - 1)
+    x1, y1 = min(x0 + 1, w - 1), min(y0 + 1, h - 1)
+    ax, ay = x - x0, y - y0
+    return ((1 - ax) * (1 - ay) * img[y0, x0] + ax * (1 - ay) * img[y0, x1]
+            + (1 - ax) * ay * img[y1, x0] + ax * ay * img[y1, x1])
+
+
+def guided_upsample(guide, small_guide, src, r, eps):
+    """He and Sun's fast guided filter: coefficients on ``src``'s grid against ``small_guide``,
+    box radius ``r`` there, applied to the full guide. Guides are uint8 (H, W, c)."""
+    big = guide.astype(np.float64) / 255
+    small = small_guide.astype(np.float64) / 255
+    p = src.astype(np.float64)
+    h, w, c = small.shape
+    mean_i, mean_p = box_mean(small, r), box_mean(p, r)
+    cov = box_mean(small * p[..., None], r) - mean_i * mean_p[..., None]
+    sigma = np.zeros((h, w, c, c))
+    for i in range(c):
+        for j in range(c):
+            sigma[..., i, j] = box_mean(small[..., i] * small[..., j], r) - mean_i[..., i] * mean_i[..., j]
+    a = np.linalg.solve(sigma + eps * np.eye(c), cov[..., None])[..., 0]
+    b = mean_p - (a * mean_i).sum(-1)
+    mean_a, mean_b = box_mean(a, r), box_mean(b, r)
+    up_a = resize_bilinear(mean_a, *guide.shape[:2])
+    up_b = resize_bilinear(mean_b, *guide.shape[:2])
+    return (up_a * big).sum(-1) + up_b

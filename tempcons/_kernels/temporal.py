@@ -7,7 +7,7 @@ is twice as fast as a Numba gather), so these kernels only read aligned arrays.
 import numpy as np
 from numba import njit, prange
 
-from .sampling import exp_neg
+from .sampling import bilinear_vec, exp_neg, inside
 
 # Channels of the packed state that is warped from frame to frame.
 WEIGHTED, CARRIED, GRAY, CHROMA = 0, 1, 2, 3
@@ -85,22 +85,34 @@ def merge(m, mb, floor, e_a, s_a, e_b, s_b, out):
 
 
 @njit(cache=True, parallel=True, fastmath=True, nogil=True, error_model="numpy")
-def hysteresis(value, warped_prev, valid, margin, out):
-    """Binarise with memory: within 0.5 +- margin a pixel keeps its flow-aligned previous decision.
+def hysteresis(value, previous, flow, valid, margin, out):
+    """Binarise with memory: within 0.5 +- margin a pixel keeps its previous decision.
 
-    ``warped_prev`` is the previous 0/1 decision pulled along the flow, 255 where unknown;
-    ``valid`` the flow's validity on its own grid (read nearest).
+    ``previous`` is the previous frame's 0/1 decision at ``value``'s size. ``flow`` pulls it in
+    from a grid of the same aspect, possibly coarser: it is sampled bilinearly at the pixel's
+    position on that grid (pixel centres aligned, as ``cv2.resize``) and scaled to ``value``'s
+    pixels, and the decision is read nearest there; outside the frame it is unknown. ``valid``
+    is the flow's validity on its own grid (read nearest). Only pixels in the dead band fetch.
     """
     hh, ww = value.shape
+    fh, fw = flow.shape[0], flow.shape[1]
     vh, vw = valid.shape
     hi = np.float32(0.5) + margin
     lo = np.float32(0.5) - margin
+    half = np.float32(0.5)
+    ky = np.float32(fh / hh)
+    kx = np.float32(fw / ww)
     for y in prange(hh):
         vy = min(np.int64(y * vh / hh), vh - 1)
+        fy = min(max((np.float32(y) + half) * ky - half, np.float32(0.0)), np.float32(fh - 1))
         for x in range(ww):
             v = value[y, x]
             b = np.uint8(1) if v > np.float32(0.5) else np.uint8(0)
-            p = warped_prev[y, x]
-            if v < hi and v > lo and p != 255 and valid[vy, min(np.int64(x * vw / ww), vw - 1)] > np.float32(0.5):
-                b = p
+            if v < hi and v > lo and valid[vy, min(np.int64(x * vw / ww), vw - 1)] > np.float32(0.5):
+                fx = min(max((np.float32(x) + half) * kx - half, np.float32(0.0)), np.float32(fw - 1))
+                u, w = bilinear_vec(flow, fx, fy)
+                px = np.float32(x) + u / kx
+                py = np.float32(y) + w / ky
+                if inside(px, py, ww, hh):
+                    b = previous[np.int64(py + half), np.int64(px + half)]
             out[y, x] = b

@@ -85,7 +85,7 @@ def label_confidence(labels: np.ndarray, radius: float, floor: float) -> np.ndar
 
 def _at_size(mask: np.ndarray, view: View) -> np.ndarray:
     """Ids as int32 at the frame's size (nearest: never blend ids)."""
-    h, w = view.gray.shape
+    h, w = view.look.shape[:2]
     ids = mask.astype(np.int32)
     return ids if ids.shape == (h, w) else cv2.resize(ids, (w, h), interpolation=cv2.INTER_NEAREST)
 

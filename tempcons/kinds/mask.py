@@ -33,7 +33,7 @@ import cv2
 import numpy as np
 
 from .._kernels import temporal as _k
-from ..guided import upsample
+from ..guided import resize_mask
 from ..kind import Kind, Link, View, register_kind
 from ..masks import MaskFormat, from_unit, to_unit
 from ..settings import knob_names
@@ -86,8 +86,8 @@ class Soft(Kind):
         self._scratch: np.ndarray | None = None  # the warped history, reused every step
 
     def encode(self, view: View, mask: np.ndarray) -> Evidence:
-        h, w = view.gray.shape
-        value = upsample(to_unit(mask, self.fmt), h, w)
+        h, w = view.look.shape[:2]
+        value = resize_mask(to_unit(mask, self.fmt), h, w)
         r = round(self.settings.filter.confidence_radius * np.hypot(h, w))
         return Evidence(value, cv2.blur(value, (2 * r + 1, 2 * r + 1)) if r > 0 else value)
 
@@ -159,13 +159,12 @@ class Binary(Soft):
 
     def decide(self, evidence: Evidence, value: np.ndarray, previous: np.ndarray | None,
                link: Link | None) -> tuple[np.ndarray, np.ndarray]:
-        """Within 0.5 +- margin a pixel keeps ``previous`` (a 0/1 uint8 decision), fetched along
-        the link's flow (nearest) where the flow is valid; elsewhere, and without a previous
-        decision, the threshold 0.5."""
+        """Within 0.5 +- margin a pixel keeps ``previous`` (a 0/1 uint8 decision at the frame's
+        size), fetched along the link's flow (nearest) where the flow is valid; elsewhere, and
+        without a previous decision, the threshold 0.5."""
         if previous is None:
             decision = (value > 0.5).astype(np.uint8)
         else:
             decision = np.empty(value.shape, np.uint8)
-            _k.hysteresis(value, warp_fill(previous, link[0], nearest=True, fill=255), link[1],
-                          _f32(self.settings.decision.margin), decision)
+            _k.hysteresis(value, previous, link[0], link[1], _f32(self.settings.decision.margin), decision)
         return from_unit(decision, self.fmt), decision

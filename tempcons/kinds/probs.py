@@ -87,7 +87,7 @@ class Probs(Kind):
 
     def encode(self, view: View, mask: np.ndarray) -> np.ndarray:
         self._classes = self._classes or mask.shape[2]
-        h, w = view.gray.shape
+        h, w = view.look.shape[:2]
         probs = np.ascontiguousarray(mask, dtype=np.float32)
         if probs.shape[:2] != (h, w):
             probs = cv2.resize(probs, (w, h), interpolation=cv2.INTER_LINEAR).reshape(h, w, -1)
