@@ -134,3 +134,21 @@ def as_uint8(frame: np.ndarray) -> np.ndarray:
     if frame.dtype == np.uint8:
         return np.ascontiguousarray(frame)
     return (frame * 255.0 + 0.5).astype(np.uint8)
+
+
+def shrink_area(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """``image`` averaged down to ``(height, width)``, which is at most its size.
+
+    Halves while the target is at most half the size (area averaging: OpenCV's path for exactly
+    two is about five times as fast as for four, 0.3 against 1.5 ms for a 1080p colour frame
+    here, and two halvings average the same pixels), then bilinear for the last factor, which is
+    below two, so every pixel still contributes (OpenCV's area path for such a factor costs ten
+    times as much).
+    """
+    h, w = image.shape[:2]
+    while h >= 2 * height and w >= 2 * width:
+        h, w = (h + 1) // 2, (w + 1) // 2
+        image = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+    if (h, w) == (height, width):
+        return image
+    return cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)

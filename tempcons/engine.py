@@ -11,6 +11,9 @@ every frame cost k + 2). Latency 1 and 2 sweep for every frame, with exactly k f
 Offline is the same walk with unbounded look-ahead: one sweep over the whole clip at the end,
 then every frame emitted in order, so hysteresis runs forward in time in both.
 
+Kinds filter on a working grid (:meth:`Engine._working_grid`): for a refined kind, the coarse
+grid of the guided refinement or the mask's own; the refinement brings the value to frame size.
+
 Streaming keeps what it derives from a held frame (its :class:`~tempcons.kind.View`, evidence
 and flows) until the frame is emitted. Offline holds nothing per frame but the backward
 estimate; the sweep and the emission each derive the frames and the flows again, so memory does
@@ -26,10 +29,9 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable
 
-import cv2
 import numpy as np
 
-from ._validate import as_gray_uint8, as_look, as_uint8, check_frame
+from ._validate import as_gray_uint8, as_look, as_uint8, check_frame, shrink_area
 from .guided import _guided_up, grid_size
 from .flow import FlowSource, Pair
 from .kind import Kind, Link, View, kind_class
@@ -192,7 +194,7 @@ class Engine:
         if self.grid == self.size:
             return View(frame, as_look(frame, gray), guide, guide, self.flows.shrink(gray))
         h, w = self.grid
-        shrunk = cv2.resize(as_uint8(frame), (w, h), interpolation=cv2.INTER_AREA)
+        shrunk = shrink_area(as_uint8(frame), h, w)
         shrunk_gray = as_gray_uint8(shrunk)
         return View(frame, as_look(shrunk, shrunk_gray), guide, shrunk if colour else shrunk_gray,
                     self.flows.shrink(gray))

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from ._kernels import guided as _k
-from ._validate import as_uint8, check_frame
+from ._validate import as_uint8, check_frame, shrink_area
 
 __all__ = ["guided_filter", "guided_upsample", "resize_mask"]
 
@@ -36,7 +36,7 @@ def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int = 8, eps: floa
         (1e-3 keeps edges of contrast above about 0.03).
     scale : float
         In (0, 1]: below 1, the fast guided filter, which solves for the linear coefficients on
-        the images shrunk by ``scale`` (area averaging) with the radius ``radius * scale``, and
+        the images shrunk by ``scale`` (averaging) with the radius ``radius * scale``, and
         applies them to the full-resolution guide. ``scale`` is raised to ``1 / radius`` when
         smaller, so the shrunk window never grows beyond the requested radius.
 
@@ -73,7 +73,7 @@ def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int = 8, eps: floa
         raise ValueError(f"scale must be in (0, 1], got {scale!r}")
     guide = as_uint8(guide)
     h, w = grid_size(guide.shape[:2], int(radius), scale)
-    small = guide if (h, w) == guide.shape[:2] else cv2.resize(guide, (w, h), interpolation=cv2.INTER_AREA)
+    small = shrink_area(guide, h, w)
     return _guided_up(guide, small, resize_mask(np.ascontiguousarray(src, np.float32), h, w), int(radius), float(eps))
 
 
@@ -81,7 +81,7 @@ def guided_upsample(guide: np.ndarray, src: np.ndarray, radius: int = 8, eps: fl
     """Bring a coarse mask up to the guide's resolution, its edges following the guide's.
 
     The coefficients of the guided filter are solved on ``src``'s grid against the guide shrunk
-    to it (area averaging), then applied to the full-resolution guide: the fast guided filter
+    to it (:func:`~tempcons._validate.shrink_area`), then applied to the full-resolution guide: the fast guided filter
     for a mask that is coarse to begin with (a segmenter's own resolution, a filter's grid).
 
     Parameters
@@ -120,8 +120,7 @@ def guided_upsample(guide: np.ndarray, src: np.ndarray, radius: int = 8, eps: fl
         raise ValueError(f"src {src.shape} must be no larger than the guide {guide.shape[:2]}")
     _check_radius_eps(radius, eps)
     guide = as_uint8(guide)
-    h, w = src.shape
-    small = guide if (h, w) == guide.shape[:2] else cv2.resize(guide, (w, h), interpolation=cv2.INTER_AREA)
+    small = shrink_area(guide, *src.shape)
     return _guided_up(guide, small, np.ascontiguousarray(src, np.float32), int(radius), float(eps))
 
 
@@ -148,22 +147,24 @@ def _guided_up(guide: np.ndarray, small: np.ndarray, src: np.ndarray, radius: in
     c = 1 if guide.ndim == 2 else guide.shape[2]
     h, w = src.shape
     r = max(1, round(radius * w / guide.shape[1]))
-    planes = np.empty((h, w, 4 if c == 1 else 13), np.float32)
+    planes = np.empty((1 if c == 1 else 4, h, w, 4), np.float32)
     _k.moments(small.reshape(h, w, c), src, planes)
     box = (2 * r + 1, 2 * r + 1)
-    means = cv2.boxFilter(planes, -1, box, borderType=cv2.BORDER_REFLECT)
+    for group in planes:
+        cv2.boxFilter(group, -1, box, dst=group, borderType=cv2.BORDER_REFLECT)
     coef = np.empty((h, w, 4), np.float32)
-    _k.coefficients(means.reshape(h, w, -1), c, np.float32(eps), coef)
-    coef = cv2.boxFilter(coef, -1, box, borderType=cv2.BORDER_REFLECT)
+    _k.coefficients(planes, c, np.float32(eps), coef)
+    cv2.boxFilter(coef, -1, box, dst=coef, borderType=cv2.BORDER_REFLECT)
     out = np.empty(guide.shape[:2], np.float32) if out is None else out
     _k.apply(coef, guide.reshape(*guide.shape[:2], c), out)
     return out
 
 
 def resize_mask(mask: np.ndarray, height: int, width: int) -> np.ndarray:
-    """float32 evidence on another grid: area averaging to shrink, bilinear to enlarge (the
-    guided filter restores the edges)."""
+    """float32 evidence on another grid: averaged to shrink (:func:`~tempcons._validate.shrink_area`),
+    bilinear to enlarge (the guided filter restores the edges)."""
     if mask.shape == (height, width):
         return mask
-    shrink = height <= mask.shape[0] and width <= mask.shape[1]
-    return cv2.resize(mask, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    if height <= mask.shape[0] and width <= mask.shape[1]:
+        return shrink_area(mask, height, width)
+    return cv2.resize(mask, (width, height), interpolation=cv2.INTER_LINEAR)

@@ -46,7 +46,7 @@ _f32 = np.float32
 
 @dataclass
 class Evidence:
-    """A mask as evidence at frame size: float32 values in [0, 1] and their local box mean."""
+    """A mask as evidence on the working grid: float32 values in [0, 1] and their local box mean."""
 
     value: np.ndarray
     local_mean: np.ndarray
