@@ -168,6 +168,7 @@ class Engine:
         check_mask_size(mask.shape[:2], self.size, f"mask {where}")
         if self.grid is None:
             self.grid = self._working_grid(mask.shape[:2])
+            self.flows.finest = mask.shape[:2] if mask.shape[:2] != self.size else None
 
     def _refined(self) -> bool:
         return self.strategy.refines and self.strategy.settings.refinement.refine

@@ -423,10 +423,21 @@ class FlowSource:
         self.estimator = None if self.call else FlowEstimator(method, settings.flow_preset, settings.flow_scale)
         self.alpha = np.float32(settings.fb_alpha)
         self.beta = settings.fb_beta
+        # The finest grid worth estimating on: masks coarser than the frames (a segmenter's own
+        # resolution) carry no motion finer than their pixels, and a flow four times smaller
+        # costs a quarter. Set by the engine per clip; None: the estimator's grid.
+        self.finest: tuple[int, int] | None = None
 
     def shrink(self, gray: np.ndarray) -> np.ndarray | None:
-        """A uint8 grey frame on the estimator's grid (None for a callable, which takes frames)."""
-        return self.estimator.shrink(gray) if self.estimator else None
+        """A uint8 grey frame on the estimator's grid, or on ``finest`` when that is coarser (None
+        for a callable, which takes frames)."""
+        if self.estimator is None:
+            return None
+        if self.finest is not None:
+            h, w = self.estimator.working_size(*gray.shape)
+            if self.finest[0] * self.finest[1] < h * w:
+                return shrink_area(gray, *self.finest)
+        return self.estimator.shrink(gray)
 
     def pair(self, frame_a: np.ndarray, small_a: np.ndarray | None, frame_b: np.ndarray,
              small_b: np.ndarray | None, supplied: tuple[np.ndarray, np.ndarray | None] | None = None,

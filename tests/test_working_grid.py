@@ -1,0 +1,76 @@
+"""Refined kinds filter on the refinement's coarse grid, or on the masks' own when coarser."""
+
+import cv2
+import numpy as np
+import pytest
+
+import tempcons as tc
+from tempcons.engine import Engine
+from tempcons.guided import grid_size
+from tempcons.metrics.davis import region_similarity
+
+
+def _engine(frames, masks, preset="realtime", kind=None, **knobs):
+    engine = Engine(kind, tc.settings.settings_for(preset, knobs), latency=0, flow=None, given=frozenset(knobs))
+    engine.push(frames[0], masks[0])
+    return engine
+
+
+def _shrink(masks, h, w):
+    return np.stack([cv2.resize(m, (w, h), interpolation=cv2.INTER_AREA) for m in masks])
+
+
+def test_a_refined_kind_works_on_the_refinements_grid():
+    clip = tc.synthetic.make_clip(n_frames=2, height=288, width=512)
+    engine = _engine(clip.frames, clip.masks)
+    radius = round(0.008 * np.hypot(288, 512))
+    assert engine.grid == grid_size((288, 512), radius, 0.25) == (72, 128)
+    view = engine._view(clip.frames[1])
+    assert view.look.shape[:2] == engine.strategy.encode(view, clip.masks[1]).value.shape == (72, 128)
+    assert view.guide.shape[:2] == (288, 512)
+
+
+def test_on_small_frames_the_grid_keeps_the_refinement_window_at_least_a_pixel():
+    clip = tc.synthetic.make_clip(n_frames=2, height=144, width=256)  # radius 2 px: scale 1 / 2
+    assert _engine(clip.frames, clip.masks).grid == (72, 128)
+
+
+@pytest.mark.parametrize("knobs", [{"refine": False}, {"refine_scale": 1.0}])
+def test_without_a_coarse_refinement_the_grid_is_the_frames(knobs):
+    clip = tc.synthetic.make_clip(n_frames=2, height=144, width=256)
+    assert _engine(clip.frames, clip.masks, **knobs).grid == (144, 256)
+
+
+def test_label_maps_work_at_frame_size():
+    clip = tc.synthetic.make_multi_clip(n_frames=2, height=72, width=96)
+    assert _engine(clip.frames, clip.labels, kind="labels").grid == (72, 96)
+
+
+def test_masks_coarser_than_the_grid_are_filtered_and_flowed_on_their_own_grid():
+    clip = tc.synthetic.make_clip(n_frames=2, height=288, width=512)
+    masks = _shrink(clip.masks, 27, 48)  # a segmenter's own resolution, coarser than 72 x 128
+    engine = _engine(clip.frames, masks)
+    assert engine.grid == (27, 48)
+    assert engine._view(clip.frames[1]).small.shape == (27, 48)  # no motion finer than the masks
+
+
+def test_masks_at_a_segmenters_resolution_come_back_at_frame_size_along_the_frames_edges():
+    clip = tc.synthetic.make_clip(n_frames=12, height=480, width=854, seed=3)
+    masks = _shrink(clip.masks, 144, 256)  # MediaPipe landscape's output on 480p frames
+    out = tc.stabilize(clip.frames, masks, preset="realtime", latency=0)
+    assert out.shape == clip.masks.shape and out.dtype == np.float32
+    upsampled = np.stack([cv2.resize(m, (854, 480), interpolation=cv2.INTER_LINEAR) for m in masks])
+    j_out = region_similarity(out > 0.5, clip.truth > 0.5).mean()
+    j_up = region_similarity(upsampled > 0.5, clip.truth > 0.5).mean()
+    assert j_out > j_up  # the guided filter puts the edges back where the frames have them
+
+
+def test_a_new_clip_after_reset_takes_its_own_grid():
+    big = tc.synthetic.make_clip(n_frames=2, height=288, width=512)
+    stab = tc.Stabilizer(preset="realtime")
+    stab.update(big.frames[0], _shrink(big.masks, 27, 48)[0])
+    assert stab._engine.grid == (27, 48) and stab._engine.flows.finest == (27, 48)
+    stab.reset()
+    out = stab.update(big.frames[0], big.masks[0])
+    assert out.shape == (288, 512)
+    assert stab._engine.grid == (72, 128) and stab._engine.flows.finest is None
