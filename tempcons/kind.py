@@ -29,8 +29,8 @@ class View:
     """What the engine derives from one video frame, for every kind.
 
     A kind works on the engine's working grid: the frame's size, or for a kind that is refined,
-    the coarser grid the refinement solves its coefficients on (the mask's own resolution when
-    that is coarser still); the refinement brings the value to the frame's size.
+    a reduced grid (the mask's own resolution when that is coarser); the refinement brings the
+    value to the frame's size.
 
     Attributes
     ----------
@@ -41,8 +41,9 @@ class View:
         (:func:`tempcons._validate.as_look`).
     guide : ndarray, uint8
         The refinement guide (colour or grey) at the frame's size.
-    grid_guide : ndarray, uint8
-        The guide on the working grid (the guide itself when the grid is the frame's size).
+    coarse_guide : ndarray, uint8
+        The guide on the grid the refinement solves its coefficients on (for kinds that are not
+        refined, the guide itself).
     small : ndarray or None
         The grey frame on the flow estimator's grid (None when a callable gives the flow).
     """
@@ -50,7 +51,7 @@ class View:
     frame: np.ndarray
     look: np.ndarray
     guide: np.ndarray
-    grid_guide: np.ndarray
+    coarse_guide: np.ndarray
     small: np.ndarray | None
 
 

@@ -116,9 +116,9 @@ class RefineSettings(_Group):
     refine_eps : float or None
         Guided filter regularisation (guide in [0, 1]), > 0.
     refine_scale : float or None
-        Subsampling of the fast guided filter, in (0, 1]. It is also the grid the temporal
-        filter works on (or the mask's own, when coarser): the refinement reads the value only
-        there, and brings it to frame size.
+        Subsampling of the fast guided filter, in (0, 1]. The temporal filter works on this
+        grid too, but never below 240 px on the short side (or on the mask's own grid, when
+        coarser): the refinement reads the value only there, and brings it to frame size.
     refine_color : bool
         Colour guide (better edges, about twice the cost) instead of grey.
     """

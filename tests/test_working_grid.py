@@ -1,4 +1,5 @@
-"""Refined kinds filter on the refinement's coarse grid, or on the masks' own when coarser."""
+"""Refined kinds filter on a reduced grid (the refinement's, never below 240 px on the short side),
+or on the masks' own when coarser."""
 
 import cv2
 import numpy as np
@@ -20,19 +21,22 @@ def _shrink(masks, h, w):
     return np.stack([cv2.resize(m, (w, h), interpolation=cv2.INTER_AREA) for m in masks])
 
 
-def test_a_refined_kind_works_on_the_refinements_grid():
-    clip = tc.synthetic.make_clip(n_frames=2, height=288, width=512)
+@pytest.mark.parametrize("size, grid, coef", [((1080, 1920), (270, 480), (270, 480)),
+                                               ((480, 854), (240, 427), (120, 214))])
+def test_a_refined_kind_works_on_a_reduced_grid_never_below_240_px(size, grid, coef):
+    clip = tc.synthetic.make_clip(n_frames=2, height=size[0], width=size[1])
     engine = _engine(clip.frames, clip.masks)
-    radius = round(0.008 * np.hypot(288, 512))
-    assert engine.grid == grid_size((288, 512), radius, 0.25) == (72, 128)
+    radius = round(0.008 * np.hypot(*size))
+    assert engine.grid == grid and engine._coef == coef == grid_size(size, radius, 0.25)
     view = engine._view(clip.frames[1])
-    assert view.look.shape[:2] == engine.strategy.encode(view, clip.masks[1]).value.shape == (72, 128)
-    assert view.guide.shape[:2] == (288, 512)
+    assert view.look.shape[:2] == engine.strategy.encode(view, clip.masks[1]).value.shape == grid
+    assert view.coarse_guide.shape[:2] == coef and view.guide.shape[:2] == size
 
 
-def test_on_small_frames_the_grid_keeps_the_refinement_window_at_least_a_pixel():
-    clip = tc.synthetic.make_clip(n_frames=2, height=144, width=256)  # radius 2 px: scale 1 / 2
-    assert _engine(clip.frames, clip.masks).grid == (72, 128)
+def test_small_frames_are_filtered_at_their_own_size():
+    clip = tc.synthetic.make_clip(n_frames=2, height=144, width=256)  # radius 2 px: coefficients at 1 / 2
+    engine = _engine(clip.frames, clip.masks)
+    assert engine.grid == (144, 256) and engine._coef == (72, 128)
 
 
 @pytest.mark.parametrize("knobs", [{"refine": False}, {"refine_scale": 1.0}])
@@ -50,7 +54,7 @@ def test_masks_coarser_than_the_grid_are_filtered_and_flowed_on_their_own_grid()
     clip = tc.synthetic.make_clip(n_frames=2, height=288, width=512)
     masks = _shrink(clip.masks, 27, 48)  # a segmenter's own resolution, coarser than 72 x 128
     engine = _engine(clip.frames, masks)
-    assert engine.grid == (27, 48)
+    assert engine.grid == engine._coef == (27, 48)
     assert engine._view(clip.frames[1]).small.shape == (27, 48)  # no motion finer than the masks
 
 
@@ -73,4 +77,4 @@ def test_a_new_clip_after_reset_takes_its_own_grid():
     stab.reset()
     out = stab.update(big.frames[0], big.masks[0])
     assert out.shape == (288, 512)
-    assert stab._engine.grid == (72, 128) and stab._engine.flows.finest is None
+    assert stab._engine.grid == (240, 427) and stab._engine.flows.finest is None
