@@ -11,7 +11,7 @@ every frame cost k + 2). Latency 1 and 2 sweep for every frame, with exactly k f
 Offline is the same walk with unbounded look-ahead: one sweep over the whole clip at the end,
 then every frame emitted in order, so hysteresis runs forward in time in both.
 
-Kinds filter on a working grid (:meth:`Engine._working_grid`): for a refined kind, a reduced
+Kinds filter on a working grid (:meth:`Engine._grids`): for a refined kind, a reduced
 grid (or the mask's own); the guided refinement brings the value to frame size.
 
 Streaming keeps what it derives from a held frame (its :class:`~tempcons.kind.View`, evidence
@@ -40,7 +40,7 @@ from .settings import Settings
 
 __all__ = ["Engine"]
 
-# The coarsest working grid's short side, as the flow estimator's: see Engine._working_grid.
+# The coarsest working grid's short side, as the flow estimator's: see Engine._grids.
 _MIN_SIDE = 240
 
 
@@ -98,8 +98,8 @@ class Engine:
         self.strategy: Kind | None = None
         self.fmt = self._fmt
         self.size: tuple[int, int] | None = None
-        self.grid: tuple[int, int] | None = None  # where the kind works (see _working_grid)
-        self._coef: tuple[int, int] | None = None  # where the refinement solves (see _coef_grid)
+        self.grid: tuple[int, int] | None = None  # where the kind works (see _grids)
+        self._coef: tuple[int, int] | None = None  # where the refinement solves (see _grids)
         self._held: deque[_Held] = deque()
         self._newest: View | None = None  # view of the newest frame, when arrival needs it
         self.count = 0
@@ -171,8 +171,7 @@ class Engine:
                              f"got shape {mask.shape}")
         check_mask_size(mask.shape[:2], self.size, f"mask {where}")
         if self.grid is None:
-            self.grid = self._working_grid(mask.shape[:2])
-            self._coef = self._coef_grid() if self._refined() else self.grid
+            self.grid, self._coef = self._grids(mask.shape[:2])
             self.flows.finest = mask.shape[:2] if mask.shape[:2] != self.size else None
 
     def _refined(self) -> bool:
@@ -182,29 +181,26 @@ class Engine:
         """The refinement's radius in frame pixels."""
         return max(1, round(self.strategy.settings.refinement.refine_radius * np.hypot(*self.size)))
 
-    def _working_grid(self, mask_hw: tuple[int, int]) -> tuple[int, int]:
-        """The grid a kind filters on.
+    def _grids(self, mask_hw: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int]]:
+        """The working grid a kind filters on, and the grid the refinement solves its
+        coefficients on (never finer than the first).
 
-        The fast guided filter reads the value only on its coefficient grid (``refine_scale``),
-        so a refined kind need not filter at frame size: it filters on that grid, but never
-        below ``_MIN_SIDE`` pixels on the short side (on the synthetic clips, filtering on a
-        quarter of 360 x 480 cost 0.007 J against the frame size; 240 px kept J), and on the
-        mask's own grid when that is coarser still (a segmenter's resolution: there is nothing
-        finer to keep). Kinds that are not refined work at the frame's size (nothing would bring
-        detail back).
+        The fast guided filter reads the value only on its coefficient grid (the frame times
+        ``refine_scale``), so a refined kind need not filter at frame size: it filters on that
+        grid, but never below ``_MIN_SIDE`` pixels on the short side (on the synthetic clips,
+        filtering on a quarter of 360 x 480 cost 0.007 J against the frame size; 240 px kept
+        J), and on the mask's own grid when that is coarser still (a segmenter's resolution:
+        there is nothing finer to keep). Kinds that are not refined work at the frame's size
+        (nothing would bring detail back).
         """
         if not self._refined():
-            return self.size
-        coef = self._coef_grid()
+            return self.size, self.size
+        coef = grid_size(self.size, self._radius(), self.strategy.settings.refinement.refine_scale)
         scale = min(1.0, max(coef[0] / self.size[0], _MIN_SIDE / min(self.size)))
         grid = max(1, round(self.size[0] * scale)), max(1, round(self.size[1] * scale))
-        return mask_hw if mask_hw[0] * mask_hw[1] < grid[0] * grid[1] else grid
-
-    def _coef_grid(self) -> tuple[int, int]:
-        """Where the refinement solves its coefficients: the frame times ``refine_scale``, never
-        finer than the working grid."""
-        coef = grid_size(self.size, self._radius(), self.strategy.settings.refinement.refine_scale)
-        return coef if self.grid is None or coef[0] * coef[1] < self.grid[0] * self.grid[1] else self.grid
+        if mask_hw[0] * mask_hw[1] < grid[0] * grid[1]:
+            grid = mask_hw
+        return grid, coef if coef[0] * coef[1] < grid[0] * grid[1] else grid
 
     def _view(self, frame: np.ndarray) -> View:
         gray = as_gray_uint8(frame)
