@@ -40,9 +40,6 @@ from .settings import Settings
 
 __all__ = ["Engine"]
 
-# The coarsest working grid's short side, as the flow estimator's: see Engine._grids.
-_MIN_SIDE = 240
-
 
 @dataclass(eq=False)
 class _Held:
@@ -187,17 +184,20 @@ class Engine:
 
         The fast guided filter reads the value only on its coefficient grid (the frame times
         ``refine_scale``), so a refined kind need not filter at frame size: it filters on that
-        grid, but never below ``_MIN_SIDE`` pixels on the short side (on the synthetic clips,
-        filtering on a quarter of 360 x 480 cost 0.007 J against the frame size; 240 px kept
-        J), and on the mask's own grid when that is coarser still (a segmenter's resolution:
-        there is nothing finer to keep). Kinds that are not refined work at the frame's size
-        (nothing would bring detail back).
+        grid, but never below ``work_side`` pixels on the short side, and on the mask's own grid
+        when that is coarser still (a segmenter's resolution: there is nothing finer to keep).
+        Kinds that are not refined work at the frame's size (nothing would bring detail back).
+        Why 240: ``docs/tuning.md``.
         """
         if not self._refined():
             return self.size, self.size
-        coef = grid_size(self.size, self._radius(), self.strategy.settings.refinement.refine_scale)
-        scale = min(1.0, max(coef[0] / self.size[0], _MIN_SIDE / min(self.size)))
-        grid = max(1, round(self.size[0] * scale)), max(1, round(self.size[1] * scale))
+        r = self.strategy.settings.refinement
+        coef = grid_size(self.size, self._radius(), r.refine_scale)
+        if r.work_side is None:
+            grid = self.size
+        else:
+            scale = min(1.0, max(coef[0] / self.size[0], r.work_side / min(self.size)))
+            grid = max(1, round(self.size[0] * scale)), max(1, round(self.size[1] * scale))
         if mask_hw[0] * mask_hw[1] < grid[0] * grid[1]:
             grid = mask_hw
         return grid, coef if coef[0] * coef[1] < grid[0] * grid[1] else grid

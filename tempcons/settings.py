@@ -116,11 +116,14 @@ class RefineSettings(_Group):
     refine_eps : float or None
         Guided filter regularisation (guide in [0, 1]), > 0.
     refine_scale : float or None
-        Subsampling of the fast guided filter, in (0, 1]. The temporal filter works on this
-        grid too, but never below 240 px on the short side (or on the mask's own grid, when
-        coarser): the refinement reads the value only there, and brings it to frame size.
+        Subsampling of the fast guided filter, in (0, 1]: its coefficients are solved on the
+        frame times ``refine_scale``, which reads the value only there.
     refine_color : bool
         Colour guide (better edges, about twice the cost) instead of grey.
+    work_side : int or None
+        The working grid: a refined kind filters on the refinement's coefficient grid (or the
+        mask's own, when coarser), but never below this many pixels on the short side, >= 1;
+        None filters at frame size.
     """
 
     refine: bool = _knob(True, _is_bool, "True or False")
@@ -128,6 +131,8 @@ class RefineSettings(_Group):
     refine_eps: float | None = _knob(None, _between(0, _INF, low_open=True), "> 0")
     refine_scale: float | None = _knob(None, _between(0, 1, low_open=True), "in (0, 1]")
     refine_color: bool = _knob(True, _is_bool, "True or False")
+    work_side: int | None = _knob(240, lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 1),
+                                  "None or an int >= 1")
 
 
 @dataclass(frozen=True)
@@ -226,7 +231,7 @@ PRESETS: dict[str, Settings] = {
     "realtime": Settings(flow=FlowSettings(flow_preset="ultrafast")),
     "balanced": Settings(flow=FlowSettings(flow_preset="medium", flow_scale=0.35)),
     "quality": Settings(flow=FlowSettings(flow_preset="medium", flow_scale=1.0),
-                        refinement=RefineSettings(refine_scale=0.5)),
+                        refinement=RefineSettings(refine_scale=0.5, work_side=None)),
 }
 
 

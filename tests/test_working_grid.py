@@ -78,3 +78,27 @@ def test_a_new_clip_after_reset_takes_its_own_grid():
     out = stab.update(big.frames[0], big.masks[0])
     assert out.shape == (288, 512)
     assert stab._engine.grid == (240, 427) and stab._engine.flows.finest is None
+
+
+@pytest.mark.parametrize("work_side, grid", [(None, (480, 854)), (100, (120, 214)), (360, (360, 640))])
+def test_work_side_sets_the_coarsest_working_grid(work_side, grid):
+    clip = tc.synthetic.make_clip(n_frames=2, height=480, width=854)
+    assert _engine(clip.frames, clip.masks, work_side=work_side).grid == grid
+
+
+def test_the_quality_preset_filters_at_frame_size():
+    clip = tc.synthetic.make_clip(n_frames=2, height=480, width=854)
+    engine = _engine(clip.frames, clip.masks, preset="quality")
+    assert engine.grid == (480, 854) and engine._coef == (240, 427)
+
+
+@pytest.mark.parametrize("value", [0, -3, 2.5, True])
+def test_work_side_is_checked_where_it_is_set(value):
+    with pytest.raises(ValueError, match="work_side must be None or an int >= 1"):
+        tc.settings.settings_for("realtime", {"work_side": value})
+
+
+def test_work_side_does_nothing_for_label_maps_and_says_so():
+    clip = tc.synthetic.make_multi_clip(n_frames=2, height=48, width=64)
+    with pytest.raises(ValueError, match=r"knob\(s\) \['work_side'\] do nothing for kind='labels'"):
+        tc.stabilize(clip.frames, clip.labels, kind="labels", work_side=100)
