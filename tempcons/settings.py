@@ -229,7 +229,8 @@ def knob_names(*groups: str) -> frozenset[str]:
 # Why these values: docs/tuning.md.
 PRESETS: dict[str, Settings] = {
     "realtime": Settings(flow=FlowSettings(flow_preset="ultrafast")),
-    "balanced": Settings(flow=FlowSettings(flow_preset="medium", flow_scale=0.35)),
+    "balanced": Settings(flow=FlowSettings(flow_preset="medium", flow_scale=0.35),
+                         refinement=RefineSettings(work_side=360)),
     "quality": Settings(flow=FlowSettings(flow_preset="medium", flow_scale=1.0),
                         refinement=RefineSettings(refine_scale=0.5, work_side=None)),
 }
