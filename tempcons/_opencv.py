@@ -21,15 +21,9 @@ def installed_opencv_distributions() -> list[str]:
 
 
 def check_opencv() -> None:
-    """Warn, with the fix, when several OpenCV wheels are installed or ximgproc is missing."""
-    import cv2
-
+    """Warn, with the fix, when several OpenCV wheels are installed."""
     dists = installed_opencv_distributions()
     fix = ("Fix: pip uninstall " + " ".join(_OPENCV_DISTS) + ", then pip install opencv-contrib-python-headless")
     if len(dists) > 1:
         warnings.warn(f"several OpenCV wheels are installed ({', '.join(dists)}); they overwrite each "
                       f"other's cv2 package and the last one installed wins. {fix}", RuntimeWarning, stacklevel=3)
-    # Test the function, not the module: typing stubs keep cv2.ximgproc importable when it is absent.
-    if not hasattr(getattr(cv2, "ximgproc", None), "guidedFilter"):
-        warnings.warn(f"cv2.ximgproc.guidedFilter is missing, so guided refinement will fail. {fix}",
-                      RuntimeWarning, stacklevel=3)
