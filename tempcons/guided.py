@@ -71,18 +71,17 @@ def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int = 8, eps: floa
     _check_radius_eps(radius, eps)
     if not 0.0 < scale <= 1.0:
         raise ValueError(f"scale must be in (0, 1], got {scale!r}")
-    guide = as_uint8(guide)
     h, w = grid_size(guide.shape[:2], int(radius), scale)
-    small = shrink_area(guide, h, w)
-    return _guided_up(guide, small, resize_mask(np.ascontiguousarray(src, np.float32), h, w), int(radius), float(eps))
+    return guided_upsample(guide, resize_mask(np.ascontiguousarray(src, np.float32), h, w), radius, eps)
 
 
 def guided_upsample(guide: np.ndarray, src: np.ndarray, radius: int = 8, eps: float = 1e-3) -> np.ndarray:
     """Bring a coarse mask up to the guide's resolution, its edges following the guide's.
 
     The coefficients of the guided filter are solved on ``src``'s grid against the guide shrunk
-    to it (:func:`~tempcons._validate.shrink_area`), then applied to the full-resolution guide: the fast guided filter
-    for a mask that is coarse to begin with (a segmenter's own resolution, a filter's grid).
+    to it (:func:`~tempcons._validate.shrink_area`), then applied to the full-resolution guide:
+    the fast guided filter for a mask that is coarse to begin with (a segmenter's own
+    resolution, a filter's grid).
 
     Parameters
     ----------
