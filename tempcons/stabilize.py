@@ -119,7 +119,7 @@ class Stabilizer:
 
     def flush(self) -> list[np.ndarray]:
         """Return the stabilized masks still held (the last ``latency`` frames), oldest first."""
-        return self._engine.flush()
+        return list(self._engine.flush())
 
 
 def _check_flow_arg(flow: Any, allow_arrays: bool) -> None:
