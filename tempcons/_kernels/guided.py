@@ -2,7 +2,9 @@
 
 The kernels form the products whose means the filter needs, solve for the linear coefficients,
 and apply the coefficients, bilinearly upsampled, to the full-resolution guide in one pass (no
-full-size coefficient image is ever written). The box means between them are OpenCV's
+full-size coefficient image is ever written). The first two run on the coarse grid (a
+sixteenth of the frame's pixels by default) in one thread: there a parallel launch costs more
+than the work, and much more when another process (the segmenter) holds a core. The box means between them are OpenCV's
 ``boxFilter`` on groups of four planes: its four-channel path is about twice as fast per plane
 as its many-channel one, and faster than a Numba running sum here.
 """
@@ -11,7 +13,7 @@ import numpy as np
 from numba import njit, prange
 
 
-@njit(cache=True, parallel=True, fastmath=True, nogil=True, error_model="numpy")
+@njit(cache=True, fastmath=True, nogil=True, error_model="numpy")
 def moments(guide, src, out):
     """The planes whose box means the filter needs, guide scaled to [0, 1], in groups of four.
 
@@ -21,7 +23,7 @@ def moments(guide, src, out):
     """
     h, w, c = guide.shape
     s = np.float32(1.0 / 255.0)
-    for y in prange(h):
+    for y in range(h):
         for x in range(w):
             p = src[y, x]
             if c == 1:
@@ -49,7 +51,7 @@ def moments(guide, src, out):
                 out[3, y, x, 0] = i2 * i2
 
 
-@njit(cache=True, parallel=True, fastmath=True, nogil=True, error_model="numpy")
+@njit(cache=True, fastmath=True, nogil=True, error_model="numpy")
 def coefficients(means, c, eps, out):
     """Per pixel, the a (c values) and b of ``q = a . I + b`` from the box means of :func:`moments`
     (same layout).
@@ -59,7 +61,7 @@ def coefficients(means, c, eps, out):
     """
     h, w = means.shape[1], means.shape[2]
     zero = np.float32(0.0)
-    for y in prange(h):
+    for y in range(h):
         for x in range(w):
             if c == 1:
                 i = means[0, y, x, 0]
