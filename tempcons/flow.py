@@ -141,7 +141,7 @@ def resize_flow(flow: np.ndarray, height: int, width: int) -> np.ndarray:
     scale = (width / w, height / h, 0.0, 0.0)
     if height <= h and width <= w:  # scale the vectors on the smaller of the two grids
         small = shrink_area(flow, height, width)
-        return cv2.multiply(small, scale, dst=None if small is flow else small)
+        return cv2.multiply(small, scale, dst=small)
     return cv2.resize(cv2.multiply(flow, scale), (width, height), interpolation=cv2.INTER_LINEAR)
 
 

@@ -158,8 +158,9 @@ def stabilize(frames: np.ndarray, masks: np.ndarray, *, kind: str | None = None,
     masks : ndarray
         ``(T, h, w)`` per-frame segmenter output: bool or 0/1, 0/255 uint8 (binary), float in
         [0, 1] or uint8 0..255 (soft probability or alpha), or integer ids (labels, instances). ``h, w <= H, W`` with the frames'
-        aspect ratio; smaller masks are filtered at their own resolution when the kind is refined
-        (then brought to frame size through the guided filter), else upsampled first.
+        aspect ratio. A refined kind (binary, soft, alpha) filters on a reduced working grid
+        (``work_side``), or on the masks' own grid when that is coarser, and comes to frame size
+        through the guided filter; the other kinds upsample smaller masks first.
     kind : {"binary", "soft", "alpha", "labels", "instances", "probs"} or None
         None infers it (see :mod:`tempcons.masks`); ambiguous input raises and asks for it.
         ``"labels"``: integer class ids, smoothed by a flow-aligned vote
