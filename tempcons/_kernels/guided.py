@@ -4,9 +4,9 @@ The kernels form the products whose means the filter needs, solve for the linear
 and apply the coefficients, bilinearly upsampled, to the full-resolution guide in one pass (no
 full-size coefficient image is ever written). The first two run on the coarse grid (a
 sixteenth of the frame's pixels by default) in one thread: there a parallel launch costs more
-than the work, and much more when another process (the segmenter) holds a core. The box means between them are OpenCV's
-``boxFilter`` on groups of four planes: its four-channel path is about twice as fast per plane
-as its many-channel one, and faster than a Numba running sum here.
+than the work, and much more when another process (the segmenter) holds a core. The box means
+between them are OpenCV's ``boxFilter`` on groups of four planes: its four-channel path is
+about twice as fast per plane as its many-channel one, and faster than a Numba running sum here.
 """
 
 import numpy as np
