@@ -206,14 +206,15 @@ class Engine:
         return grid, coef if coef[0] * coef[1] < grid[0] * grid[1] else grid
 
     def _view(self, frame: np.ndarray) -> View:
-        gray = as_gray_uint8(frame)
+        u8 = as_uint8(frame)  # once: a float frame is converted here and nowhere else
+        gray = as_gray_uint8(u8)
         # The colour guide only for a kind that is refined: the others never read it.
         colour = self._refined() and self.settings.refinement.refine_color and frame.ndim == 3
-        guide = as_uint8(frame) if colour else gray
+        guide = u8 if colour else gray
         if self.grid == self.size:
             coarse = shrink_area(guide, *self._coef) if self._refined() else guide
-            return View(frame, as_look(frame, gray), guide, coarse, self.flows.shrink(gray))
-        shrunk = shrink_area(as_uint8(frame), *self.grid)
+            return View(frame, as_look(u8, gray), guide, coarse, self.flows.shrink(gray))
+        shrunk = shrink_area(u8, *self.grid)
         shrunk_gray = as_gray_uint8(shrunk)
         coarse = shrink_area(shrunk if colour else shrunk_gray, *self._coef)
         return View(frame, as_look(shrunk, shrunk_gray), guide, coarse, self.flows.shrink(gray))

@@ -72,7 +72,7 @@ def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int = 8, eps: floa
     if not 0.0 < scale <= 1.0:
         raise ValueError(f"scale must be in (0, 1], got {scale!r}")
     h, w = grid_size(guide.shape[:2], int(radius), scale)
-    return guided_upsample(guide, resize_mask(np.ascontiguousarray(src, np.float32), h, w), radius, eps)
+    return _guided_up_checked(guide, resize_mask(np.ascontiguousarray(src, np.float32), h, w), radius, eps)
 
 
 def guided_upsample(guide: np.ndarray, src: np.ndarray, radius: int = 8, eps: float = 1e-3) -> np.ndarray:
@@ -118,9 +118,15 @@ def guided_upsample(guide: np.ndarray, src: np.ndarray, radius: int = 8, eps: fl
     if src.shape[0] > guide.shape[0] or src.shape[1] > guide.shape[1]:
         raise ValueError(f"src {src.shape} must be no larger than the guide {guide.shape[:2]}")
     _check_radius_eps(radius, eps)
+    return _guided_up_checked(guide, src, radius, eps)
+
+
+def _guided_up_checked(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -> np.ndarray:
+    """:func:`_guided_up` on arguments the public functions have checked (the guide in any
+    accepted dtype, shrunk here to ``src``'s grid)."""
     guide = as_uint8(guide)
-    small = shrink_area(guide, *src.shape)
-    return _guided_up(guide, small, np.ascontiguousarray(src, np.float32), int(radius), float(eps))
+    return _guided_up(guide, shrink_area(guide, *src.shape), np.ascontiguousarray(src, np.float32), int(radius),
+                      float(eps))
 
 
 def _check_radius_eps(radius, eps) -> None:
