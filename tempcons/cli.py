@@ -232,14 +232,25 @@ def _eval_clips(args) -> list[tuple[str, Path, Path | None, Path | None]]:
     if args.gt is not None or clip_like or images or empty or not pred.exists():
         return [(pred.stem if pred.is_file() else pred.name, pred, args.gt, args.frames)]
     clips = [(seq.name, seq.masks, seq.truth, seq.frames if args.frames else None)
-             for seq in find_sequences(pred, masks=args.masks) if seq.masks is not None and seq.truth is not None]
+             for seq in find_sequences(pred, masks=args.masks or "masks") if seq.masks is not None and seq.truth is not None]
     if not clips:
-        raise ValueError(f"{args.pred}: no sequence with both predictions (--masks {args.masks}) and ground truth")
+        raise ValueError(f"{args.pred}: no sequence with both predictions (--masks {args.masks or 'masks'}) "
+                         "and ground truth")
     return clips
+
+
+_BENCHMARK_ONLY = ("results", "out", "set", "sequences", "jobs")
+_CLIP_ONLY = ("gt", "frames", "masks", "kind", "metrics", "protocol", "json", "csv", "plot")
 
 
 def _cmd_eval(args) -> int:
     from contextlib import ExitStack
+
+    if args.task is not None:
+        return _cmd_davis(args)
+    given = [name for name in _BENCHMARK_ONLY if getattr(args, name) is not None]
+    if given:
+        raise ValueError(f"--{given[0]} belongs to the DAVIS benchmark: add --task semi-supervised or unsupervised")
 
     from tqdm import tqdm
 
@@ -289,6 +300,42 @@ def _cmd_eval(args) -> int:
                 for r in results:
                     w.writerow([r.name, *[r.metrics[n].value if n in r.metrics else "" for n in names]])
                 w.writerow(["dataset", *[table[n]["value"] for n in names]])
+    return 0
+
+
+def _cmd_davis(args) -> int:
+    """``tempcons eval ROOT --task ...``: davis2017-evaluation's result files for each method."""
+    from tqdm import tqdm
+
+    from .metrics.davis_benchmark import GLOBAL_COLUMNS, evaluate_davis, write_davis_csv
+    from .outputs import check_new_file, check_placement
+
+    given = [name for name in _CLIP_ONLY if getattr(args, name) is not None]
+    if given:
+        raise ValueError(f"--{given[0]} does not apply to the DAVIS benchmark (--task)")
+    if not args.results or args.out is None:
+        raise ValueError("--task needs --results (each method's folder) and -o (where the result files go)")
+    subset, jobs = args.set or "val", 1 if args.jobs is None else args.jobs
+    if jobs < 1:
+        raise ValueError(f"-j must be at least 1, got {jobs}")
+    methods = [Path(r) for r in args.results]
+    names = [m.resolve().name for m in methods]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f"two --results folders are named {twice[0]!r}; their files would share OUT/{twice[0]}")
+    for name in names:  # every check before any work
+        check_placement(Path(args.out) / name, [args.pred, *methods, args.sequences], option="-o")
+        for file in (f"global_results-{subset}.csv", f"per-sequence_results-{subset}.csv"):
+            check_new_file(Path(args.out) / name / file, overwrite=args.overwrite, option="-o")
+    for name, method in zip(names, methods):
+        with tqdm(desc=name, unit="seq", disable=True if args.quiet else None) as bar:
+            result = evaluate_davis(args.pred, method, task=args.task, subset=subset, sequences=args.sequences,
+                                    jobs=jobs, progress=lambda _: bar.update())
+        write_davis_csv(result, Path(args.out) / name, overwrite=args.overwrite)
+        table = result.table()
+        print(f"{name} ({args.task}, {subset}, {len(result.sequences)} sequences, {table['n_objects']} objects)")
+        print("".join(c.rjust(10) for c in GLOBAL_COLUMNS))
+        print("".join(f"{table[c]:10.3f}" for c in GLOBAL_COLUMNS))
     return 0
 
 
@@ -478,7 +525,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--gt", help="ground-truth PNG folder of the same clip")
     ev.add_argument("--frames", help="frames of the clip (for flow-based metrics); with a dataset root, any value "
                                      "uses each sequence's frames")
-    ev.add_argument("--masks", default="masks", help="per-sequence prediction folder name in a dataset root")
+    ev.add_argument("--masks", help="per-sequence prediction folder name in a dataset root (default: masks)")
     ev.add_argument("--kind", choices=_KINDS)
     ev.add_argument("--metrics", nargs="+", help="metric names (default: all that apply)")
     ev.add_argument("--protocol", nargs="+", type=_protocol, action="extend", metavar="METRIC=NAME",
@@ -487,6 +534,18 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--csv", help="write the per-clip values as CSV")
     ev.add_argument("--plot", metavar="DIR", help="write flicker-timeline plots (needs matplotlib: tempcons[plot])")
     ev.add_argument("--overwrite", action="store_true", help="replace existing reports and plots")
+    bench = ev.add_argument_group(
+        "DAVIS benchmark", "with --task, pred is a DAVIS root, evaluated as davis2017-evaluation does; its result "
+                           "files are written to OUT/<method>/")
+    bench.add_argument("--task", choices=("semi-supervised", "unsupervised"))
+    bench.add_argument("--results", nargs="+", metavar="DIR",
+                       help="each method's results folder: <sequence>/<frame>.png of object indices")
+    bench.add_argument("-o", "--out", help="folder for <method>/global_results-<set>.csv and "
+                                           "per-sequence_results-<set>.csv")
+    bench.add_argument("--set", help="names the files and the ImageSets/2017/<set>.txt list (default: val)")
+    bench.add_argument("--sequences", metavar="FILE",
+                       help="sequence list, one per line (default: the ImageSets list, else every annotated sequence)")
+    bench.add_argument("-j", "--jobs", type=int, help="worker processes (default: 1)")
 
     ba = sub.add_parser("batch", parents=[common, tuning],
                         help="stabilize every sequence of a dataset layout; resumable")

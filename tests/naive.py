@@ -288,3 +288,50 @@ def guided_upsample(guide, small_guide, src, r, eps):
     up_a = resize_bilinear(mean_a, *guide.shape[:2])
     up_b = resize_bilinear(mean_b, *guide.shape[:2])
     return (up_a * big).sum(-1) + up_b
+
+
+def davis_boundary_f(pred, gt, void, radius):
+    """DAVIS F of one frame with full-frame dilations (db_eval_boundary's arithmetic)."""
+    import cv2
+    from skimage.morphology import disk
+
+    from tempcons.metrics.davis import boundary_map
+
+    keep = np.ones(gt.shape, bool) if void is None else ~void
+    pb, gb = boundary_map(pred & keep), boundary_map(gt & keep)
+    kernel = disk(radius).astype(np.uint8)
+    n_p, n_g = pb.sum(), gb.sum()
+    if n_p == 0 or n_g == 0:
+        p, r = float(n_p == 0), float(n_g == 0)
+    else:
+        p = (pb & (cv2.dilate(gb.astype(np.uint8), kernel) > 0)).sum() / n_p
+        r = (gb & (cv2.dilate(pb.astype(np.uint8), kernel) > 0)).sum() / n_g
+    return 0.0 if p + r == 0 else 2 * p * r / (p + r)
+
+
+def davis_sequence(pred, gt, task):
+    """(J, F) per object, (objects, frames) each, as DAVISEvaluation.evaluate computes them on whole arrays."""
+    import math
+
+    from scipy.optimize import linear_sum_assignment
+
+    radius = math.ceil(0.008 * math.hypot(*gt.shape[1:]))
+    n_gt = int(gt[0][gt[0] != 255].max(initial=0))
+    void = gt == 255
+    if task == "semi-supervised":
+        pred, gt, void = pred[1:-1], gt[1:-1], np.zeros_like(void[1:-1])
+    n_pred = max(int(pred.max()), n_gt)
+    score = np.zeros((n_pred, n_gt, 2, len(gt)))
+    for i in range(n_pred):
+        for k in range(n_gt):
+            if task == "semi-supervised" and i != k:
+                continue
+            for t in range(len(gt)):
+                p, g, v = pred[t] == i + 1, gt[t] == k + 1, void[t]
+                union = (p | g)[~v].sum()
+                score[i, k, 0, t] = 1.0 if union == 0 else (p & g)[~v].sum() / union
+                score[i, k, 1, t] = davis_boundary_f(p, g, v, radius)
+    if task == "semi-supervised":
+        return [(score[k, k, 0], score[k, k, 1]) for k in range(n_gt)]
+    rows, cols = linear_sum_assignment(-score.mean(axis=3).mean(axis=2))
+    return [(score[r, c, 0], score[r, c, 1]) for r, c in zip(rows, cols)]

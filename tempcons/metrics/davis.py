@@ -21,7 +21,7 @@ from skimage.morphology import disk
 from .stability import temporal_stability as _pair_stability
 
 __all__ = ["region_similarity", "boundary_accuracy", "boundary_f_measure", "temporal_stability", "boundary_map", "statistics", "decay_corrected",
-           "evaluate_sequence", "global_table", "TASKS"]
+           "evaluate_sequence", "object_scores", "global_table", "TASKS"]
 
 TASKS = ("semi-supervised", "unsupervised")
 
@@ -159,23 +159,59 @@ def boundary_accuracy(pred: np.ndarray, gt: np.ndarray, void: np.ndarray | None 
     single = pred.ndim == 2
     p3, g3 = np.atleast_3d(pred.T).T, np.atleast_3d(gt.T).T
     keep = None if void is None else ~np.atleast_3d(void.T).T.astype(bool)
-    h, w = g3.shape[1:]
-    radius = bound_th if bound_th >= 1 else math.ceil(bound_th * math.hypot(h, w))
-    kernel = disk(int(radius)).astype(np.uint8)
+    disk_ = _tolerance_disk(g3.shape[1:], bound_th)
     out = np.empty(len(g3))
     for t in range(len(g3)):
         pm, gm = p3[t].astype(bool), g3[t].astype(bool)
         if keep is not None:
             pm, gm = pm & keep[t], gm & keep[t]
-        pb, gb = boundary_map(pm), boundary_map(gm)
-        n_p, n_g = int(pb.sum()), int(gb.sum())
-        if n_p == 0 or n_g == 0:
-            precision, recall = (1.0 if n_p == 0 else 0.0), (1.0 if n_g == 0 else 0.0)
-        else:
-            precision = np.sum(pb & (cv2.dilate(gb.astype(np.uint8), kernel) > 0)) / n_p
-            recall = np.sum(gb & (cv2.dilate(pb.astype(np.uint8), kernel) > 0)) / n_g
-        out[t] = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
+        out[t] = _f_measure(_Edge(pm, disk_), _Edge(gm, disk_))
     return out[0] if single else out
+
+
+def _tolerance_disk(shape: tuple, bound_th: float) -> np.ndarray:
+    """The dilation disk of F: radius ``ceil(bound_th * hypot(H, W))`` px, or ``bound_th`` px when >= 1."""
+    radius = bound_th if bound_th >= 1 else math.ceil(bound_th * math.hypot(*shape))
+    return disk(int(radius)).astype(np.uint8)
+
+
+class _Edge:
+    """A mask's boundary (:func:`boundary_map`), its pixel count and its dilation by the tolerance disk.
+
+    The dilation is computed lazily and only on the boundary's bounding box grown by the disk's
+    radius: outside that box it is empty, so the counts equal those of a full-frame dilation,
+    for a fraction of the cost when the object is small. One edge serves every pairing of its
+    mask (unsupervised DAVIS pairs each proposal with each object).
+    """
+
+    def __init__(self, mask: np.ndarray, disk_: np.ndarray):
+        self.boundary = boundary_map(mask)
+        self.count = int(np.count_nonzero(self.boundary))
+        self._disk = disk_
+        self._reach = None
+
+    def reach(self) -> tuple[tuple[slice, slice], np.ndarray]:
+        """(box, dilation inside the box); the dilation is empty everywhere else."""
+        if self._reach is None:
+            r = len(self._disk) // 2
+            rows = np.flatnonzero(self.boundary.any(axis=1))
+            cols = np.flatnonzero(self.boundary.any(axis=0))
+            box = (slice(max(rows[0] - r, 0), rows[-1] + r + 1), slice(max(cols[0] - r, 0), cols[-1] + r + 1))
+            self._reach = box, cv2.dilate(self.boundary[box].view(np.uint8), self._disk) > 0
+        return self._reach
+
+    def matched(self, other: "_Edge") -> int:
+        """How many of this boundary's pixels lie within the tolerance of ``other``'s."""
+        box, near = other.reach()
+        return int(np.count_nonzero(self.boundary[box] & near))
+
+
+def _f_measure(pred: _Edge, gt: _Edge) -> float:
+    if pred.count == 0 or gt.count == 0:
+        precision, recall = (1.0 if pred.count == 0 else 0.0), (1.0 if gt.count == 0 else 0.0)
+    else:
+        precision, recall = pred.matched(gt) / pred.count, gt.matched(pred) / gt.count
+    return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
 
 
 #: The name of earlier releases; the same function as :func:`boundary_accuracy`.
@@ -301,13 +337,71 @@ def decay_corrected(values: np.ndarray) -> float:
     return _decay(values, wrap_uint8=False)
 
 
-def _object_masks(labels: np.ndarray, n_objects: int) -> np.ndarray:
-    """(K, T, H, W) bool: object k + 1 of an indexed label video (0 background)."""
-    return labels[None] == np.arange(1, n_objects + 1)[:, None, None, None]
+def _frames_of(data, name: str):
+    """Frames of a (T, H, W) integer array or an iterable of (H, W) integer frames."""
+    if isinstance(data, np.ndarray) and data.ndim != 3:
+        raise ValueError(f"{name} must be a (T, H, W) label video or an iterable of (H, W) frames, "
+                         f"got shape {data.shape}")
+    for t, frame in enumerate(data):
+        frame = np.asarray(frame)
+        if frame.ndim != 2 or frame.dtype.kind not in "ui":
+            raise TypeError(f"{name} frame {t} must be an (H, W) map of integer object ids, "
+                            f"got {frame.dtype} {frame.shape}")
+        yield frame
 
 
-def evaluate_sequence(pred: np.ndarray, gt: np.ndarray, *, task: str = "semi-supervised",
-                      max_proposals: int = 20) -> dict:
+def _objects(labels: np.ndarray, n: int) -> list:
+    """Masks of ids 1..n of one label frame."""
+    return [labels == k for k in range(1, n + 1)]
+
+
+def object_scores(pred: np.ndarray, gt: np.ndarray, n_objects: int, *, bound_th: float = 0.008) -> np.ndarray:
+    """J and F of one semi-supervised frame: prediction id k against ground-truth id k, k = 1..n_objects.
+
+    Parameters
+    ----------
+    pred, gt : ndarray of int, (H, W)
+        Label frames (0 background; ids above ``n_objects`` in ``gt``, such as the void 255, are
+        background here, as in ``davis2017-evaluation``).
+    n_objects : int
+        The objects of the sequence (the ids of its first ground-truth frame).
+
+    Returns
+    -------
+    ndarray of float64, (n_objects, 2)
+        Per object, J and F.
+
+    Raises
+    ------
+    ValueError
+        If ``pred`` holds an id above ``n_objects`` (the reference evaluator exits there).
+    """
+    top = int(pred.max(initial=0))
+    if top > n_objects:
+        raise ValueError(f"the prediction holds object id {top} but the ground truth's first frame has {n_objects} "
+                         f"object{'s' if n_objects != 1 else ''} "
+                         "(semi-supervised results must use the first annotated frame's ids)")
+    disk_ = _tolerance_disk(gt.shape, bound_th)
+    return np.array([[float(region_similarity(p, g)), _f_measure(_Edge(p, disk_), _Edge(g, disk_))]
+                     for p, g in zip(_objects(pred, n_objects), _objects(gt, n_objects))]).reshape(n_objects, 2)
+
+
+def _proposal_scores(pred: np.ndarray, gt: np.ndarray, n_objects: int, n_ids: int) -> np.ndarray:
+    """(n_ids + 1, n_objects, 2) J and F of every proposal id 1..n_ids, and last an empty
+    proposal, against every object, with the truth's void (255) left out."""
+    void = gt == 255
+    keep = ~void
+    disk_ = _tolerance_disk(gt.shape, 0.008)
+    truths = [(g, _Edge(g & keep, disk_)) for g in _objects(gt, n_objects)]
+    out = np.empty((n_ids + 1, n_objects, 2))
+    for i, p in enumerate(_objects(pred, n_ids) + [np.zeros(gt.shape, bool)]):
+        edge = _Edge(p & keep, disk_)
+        for k, (g, g_edge) in enumerate(truths):
+            out[i, k] = float(region_similarity(p, g, void)), _f_measure(edge, g_edge)
+    return out
+
+
+def evaluate_sequence(pred, gt, *, task: str = "semi-supervised", max_proposals: int = 20) -> dict:
     """One sequence evaluated as ``davis2017-evaluation`` does (``DAVISEvaluation.evaluate``).
 
     Objects are the ids 1..max of the ground truth's first frame (255 = void in the truth).
@@ -317,9 +411,12 @@ def evaluate_sequence(pred: np.ndarray, gt: np.ndarray, *, task: str = "semi-sup
     up to ``max_proposals`` predicted ids matched to objects by Hungarian assignment on mean
     (J + F) / 2.
 
+    The sequence is read once, frame by frame: memory holds one frame and the per-frame scores,
+    however long the sequence.
+
     Parameters
     ----------
-    pred, gt : ndarray of int, (T, H, W)
+    pred, gt : ndarray of int, (T, H, W), or iterables of (H, W) integer frames
         Indexed label maps (the palette PNGs' indices), one object id per pixel.
     task : {"semi-supervised", "unsupervised"}
     max_proposals : int
@@ -334,7 +431,9 @@ def evaluate_sequence(pred: np.ndarray, gt: np.ndarray, *, task: str = "semi-sup
     Raises
     ------
     ValueError
-        Shapes differ, too many predicted objects, unknown task.
+        Shapes or lengths differ, too many predicted objects, unknown task.
+    TypeError
+        A frame that is not an (H, W) integer map.
 
     Examples
     --------
@@ -346,36 +445,47 @@ def evaluate_sequence(pred: np.ndarray, gt: np.ndarray, *, task: str = "semi-sup
     """
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}")
-    pred, gt = np.asarray(pred), np.asarray(gt)
-    if pred.shape != gt.shape or gt.ndim != 3:
-        raise ValueError(f"pred and gt must be (T, H, W) label maps of one shape, got {pred.shape} and {gt.shape}")
-    if pred.dtype.kind not in "ui" or gt.dtype.kind not in "ui":
-        raise TypeError(f"label maps must hold integer ids, got {pred.dtype} and {gt.dtype}")
-    first = gt[0][gt[0] != 255]
-    n_gt = int(first.max()) if first.size else 0
-    frames = list(range(len(gt)))
-    void = gt == 255
-    if task == "semi-supervised":
-        frames = frames[1:-1]
-        gt, pred, void = gt[1:-1], pred[1:-1], None
-    n_pred = int(pred.max()) if pred.size else 0
-    gt_masks = _object_masks(gt, n_gt)
-    if task == "semi-supervised":
-        if n_pred > n_gt:
-            raise ValueError(f"the prediction has {n_pred} objects but the ground truth only {n_gt}")
-        pred_masks = _object_masks(pred, n_gt)
-        scores = [(region_similarity(pred_masks[k], gt_masks[k]), boundary_accuracy(pred_masks[k], gt_masks[k]))
-                  for k in range(n_gt)]
+    semi = task == "semi-supervised"
+    frames, scores, n_objects, held = [], [], 0, None
+    gts = _frames_of(gt, "gt")
+    for t, p in enumerate(_frames_of(pred, "pred")):
+        g = next(gts, None)
+        if g is None:
+            raise ValueError(f"pred has more frames than gt ({len(frames) if semi else t} scored, gt ended at {t})")
+        if p.shape != g.shape:
+            raise ValueError(f"pred and gt frame {t} differ in shape: {p.shape} and {g.shape}")
+        if t == 0:
+            first = g[g != 255]
+            n_objects = int(first.max()) if first.size else 0
+        if not semi:
+            n_ids = max(int(p.max(initial=0)), scores[-1].shape[0] - 1 if scores else 0)
+            if n_ids > max_proposals:
+                raise ValueError(f"the prediction has {n_ids} proposals at frame {t}, more than "
+                                 f"max_proposals={max_proposals}")
+            scores.append(_proposal_scores(p, g, n_objects, n_ids))
+            frames.append(t)
+        else:
+            # Frame t - 1 is scored once frame t shows it was not the last one.
+            if held is not None:
+                scores.append(object_scores(*held[1:], n_objects))
+                frames.append(held[0])
+            held = (t, p, g) if t > 0 else None
+    if next(gts, None) is not None:
+        raise ValueError("gt has more frames than pred")
+    if not frames:
+        raise ValueError(f"{task} DAVIS evaluation needs at least {3 if semi else 1} frames")
+    if semi:
+        series = np.stack(scores, axis=-1)  # (objects, 2, frames)
+        pairs = [(series[k, 0], series[k, 1]) for k in range(n_objects)]
     else:
-        if n_pred > max_proposals:
-            raise ValueError(f"the prediction has {n_pred} proposals, more than max_proposals={max_proposals}")
-        pred_masks = _object_masks(pred, max(n_pred, n_gt))
-        j = np.array([[region_similarity(p, g, void) for g in gt_masks] for p in pred_masks])
-        f = np.array([[boundary_accuracy(p, g, void) for g in gt_masks] for p in pred_masks])
-        rows, cols = linear_sum_assignment(-(j.mean(axis=2) + f.mean(axis=2)) / 2)
-        scores = [(j[r, c], f[r, c]) for r, c in zip(rows, cols)]
+        n_ids = max(scores[-1].shape[0] - 1, n_objects)
+        # A proposal scores as the empty one before its id first appears (and when padded up to the objects).
+        series = np.stack([np.concatenate([s[:-1], np.repeat(s[-1:], n_ids + 1 - len(s), axis=0)])
+                           for s in scores], axis=-1)  # (ids, objects, 2, frames)
+        rows, cols = linear_sum_assignment(-series.mean(axis=-1).mean(axis=-1))
+        pairs = [(series[r, c, 0], series[r, c, 1]) for r, c in zip(rows, cols)]
     objects = [{"object": k + 1, "J": jv, "F": fv, "J_stats": statistics(jv), "F_stats": statistics(fv)}
-               for k, (jv, fv) in enumerate(scores)]
+               for k, (jv, fv) in enumerate(pairs)]
     return {"task": task, "evaluated_frames": frames, "objects": objects}
 
 

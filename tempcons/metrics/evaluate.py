@@ -29,7 +29,7 @@ from .._validate import check_flow, check_frame
 from ..flow import pair_flows
 from ..masks import as_unit, mask_format, uint8_scale_of
 from . import matting, semantic
-from .davis import boundary_accuracy, evaluate_sequence, global_table, region_similarity, statistics
+from .davis import boundary_accuracy, global_table, object_scores, region_similarity, statistics
 from .flicker import _area_jitter, boundary_jitter, temporal_change, warping_error
 from .stability import _descriptor, _match_cost
 
@@ -482,29 +482,23 @@ class _DavisLabels(_Metric):
 
     def __init__(self, names: list):
         super().__init__("J&F")
-        self.names, self.j, self.f = names, [], []
+        self.names, self.scores = names, []
 
     def update(self, walk: _Walk) -> None:
         if walk.t == 0:
-            self.first = walk.now.gt
+            first = walk.now.gt[walk.now.gt != 255]
+            self.n_objects = int(first.max()) if first.size else 0
         if walk.t < 2:
             return
         before = walk.steps[-2]  # frame t - 1, now known not to be the clip's last
-        # evaluate_sequence scores the frames between its first and last ones, with the objects
-        # of its first truth frame: (frame 0, t - 1, t - 1) scores frame t - 1 alone.
-        sequence = evaluate_sequence(np.stack([before.pred] * 3), np.stack([self.first, before.gt, before.gt]))
-        for k, obj in enumerate(sequence["objects"]):
-            if k == len(self.j):
-                self.j.append([])
-                self.f.append([])
-            self.j[k].append(obj["J"][0])
-            self.f[k].append(obj["F"][0])
+        self.scores.append(object_scores(before.pred, before.gt, self.n_objects))
 
     def results(self, clip: _Clip) -> dict:
         if clip.n_frames < 3:
             raise ValueError(f"J and F of label maps score frames 1 .. T-2 (DAVIS), so they need at least 3 frames; "
                              f"pred has {clip.n_frames}")
-        objects = [{"J": statistics(j), "F": statistics(f)} for j, f in zip(self.j, self.f)]
+        series = np.stack(self.scores, axis=-1)  # (objects, J and F, frames)
+        objects = [{"J": statistics(j), "F": statistics(f)} for j, f in series]
         table = global_table({"clip": {"objects": [{"J_stats": o["J"], "F_stats": o["F"]} for o in objects]}})
         keys = {"J": "J-Mean", "F": "F-Mean", "J&F": "J&F-Mean"}
         return {name: MetricResult(name, table[keys[name]], "davis2017-semi-supervised",
