@@ -327,10 +327,10 @@ def _cmd_davis(args) -> int:
         check_placement(Path(args.out) / name, [args.pred, *methods, args.sequences], option="-o")
         for file in (f"global_results-{subset}.csv", f"per-sequence_results-{subset}.csv"):
             check_new_file(Path(args.out) / name / file, overwrite=args.overwrite, option="-o")
-    for name, method in zip(names, methods):
-        with tqdm(desc=name, unit="seq", disable=True if args.quiet else None) as bar:
-            result = evaluate_davis(args.pred, method, task=args.task, subset=subset, sequences=args.sequences,
-                                    jobs=jobs, progress=lambda _: bar.update())
+    with tqdm(desc="sequences", unit="seq", disable=True if args.quiet else None) as bar:
+        results = evaluate_davis(args.pred, methods, task=args.task, subset=subset, sequences=args.sequences,
+                                 jobs=jobs, progress=lambda _: bar.update())
+    for name, result in zip(names, results):
         write_davis_csv(result, Path(args.out) / name, overwrite=args.overwrite)
         table = result.table()
         print(f"{name} ({args.task}, {subset}, {len(result.sequences)} sequences, {table['n_objects']} objects)")

@@ -59,6 +59,8 @@ def davis2017_layout(root: Path) -> dict:
             return np.stack([np.asarray(Image.open(p).convert("L")) > 127 for p in files]), [p.stem for p in files]
 
         gt, names = binary("gt")
+        (root / "JPEGImages" / "480p").mkdir(parents=True, exist_ok=True)
+        (root / "JPEGImages" / "480p" / seq).symlink_to(REAL / seq / "frames")  # read by the reference only
         save_indexed(root / "Annotations" / "480p" / seq, gt, names)
         save_indexed(root / "Annotations_unsupervised" / "480p" / seq, gt, names)
         for method in ("raw_key", "raw_osvos_d17", "raw_mediapipe_selfie"):

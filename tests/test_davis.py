@@ -11,12 +11,25 @@ import cv2
 import numpy as np
 import pytest
 
+import naive
 from shared import REAL, fixtures, load_case, needs
 from tempcons.metrics.davis import (boundary_f_measure, boundary_map, decay_corrected, evaluate_sequence,
                                    global_table, region_similarity, statistics)
 
 FIXTURES = fixtures("davis_jf")
 STATS = fixtures("davis_stats")
+
+
+def test_boundary_map_equals_the_whole_frame_rule_on_random_masks():
+    rng = np.random.default_rng(0)
+    for i in range(2000):
+        h, w = rng.integers(1, 14, 2)
+        mask = rng.random((h, w)) < rng.random()
+        if i % 2:  # small blobs anywhere, borders included: the cropped path
+            mask[:] = False
+            y, x = rng.integers(0, h), rng.integers(0, w)
+            mask[y:y + rng.integers(1, 5), x:x + rng.integers(1, 5)] = True
+        np.testing.assert_array_equal(boundary_map(mask), naive.seg2bmap(mask))
 
 
 def test_boundary_border_rules_by_hand():

@@ -85,6 +85,8 @@ def test_worker_processes_give_the_same_result(tmp_path):
     one = evaluate_davis(tmp_path, method, task="unsupervised")
     two = evaluate_davis(tmp_path, method, task="unsupervised", jobs=2)
     assert one.per_sequence() == two.per_sequence() and one.table() == two.table()
+    both = evaluate_davis(tmp_path, [method, method], task="unsupervised", jobs=2)  # one pool for several methods
+    assert [b.per_sequence() for b in both] == [one.per_sequence()] * 2
 
 
 def test_semi_supervised_needs_no_result_for_the_first_and_last_frames(tmp_path):

@@ -102,17 +102,19 @@ def boundary_map(mask: np.ndarray) -> np.ndarray:
     >>> boundary_map(m).astype(int).tolist()
     [[1, 1, 1, 0], [1, 0, 1, 0], [1, 1, 1, 0], [0, 0, 0, 0]]
     """
-    seg = np.asarray(mask).astype(bool)
-    east = np.zeros_like(seg)
-    south = np.zeros_like(seg)
-    south_east = np.zeros_like(seg)
-    east[:, :-1] = seg[:, 1:]
-    south[:-1, :] = seg[1:, :]
-    south_east[:-1, :-1] = seg[1:, 1:]
-    b = (seg ^ east) | (seg ^ south) | (seg ^ south_east)
-    b[-1, :] = seg[-1, :] ^ east[-1, :]
-    b[:, -1] = seg[:, -1] ^ south[:, -1]
-    b[-1, -1] = False
+    seg = np.asarray(mask).astype(bool, copy=False)
+    b = np.zeros(seg.shape, bool)
+    rows = np.flatnonzero(seg.any(axis=1))
+    if rows.size == 0:
+        return b
+    cols = np.flatnonzero(seg.any(axis=0))
+    # Only the mask's bounding box grown by one pixel up and left can hold boundary pixels; the
+    # block's own last row and column then follow the image's rules (beyond them lies nothing).
+    box = (slice(max(rows[0] - 1, 0), rows[-1] + 2), slice(max(cols[0] - 1, 0), cols[-1] + 2))
+    s, out = seg[box], b[box]
+    out[:-1, :-1] = (s[:-1, :-1] != s[:-1, 1:]) | (s[:-1, :-1] != s[1:, :-1]) | (s[:-1, :-1] != s[1:, 1:])
+    out[-1, :-1] = s[-1, :-1] != s[-1, 1:]
+    out[:-1, -1] = s[:-1, -1] != s[1:, -1]
     return b
 
 

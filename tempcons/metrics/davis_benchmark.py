@@ -23,6 +23,7 @@ import numpy as np
 
 from ..io import open_masks
 from ..outputs import atomic_file
+from ..threads import set_threads
 from .davis import TASKS, evaluate_sequence, global_table
 
 __all__ = ["DavisBenchmark", "evaluate_davis", "write_davis_csv", "sequence_list", "GLOBAL_COLUMNS"]
@@ -152,9 +153,9 @@ def evaluate_davis(davis_root: str | Path, results: str | Path, *, task: str = "
     davis_root : path
         The DAVIS folder holding ``Annotations/<resolution>`` (semi-supervised) or
         ``Annotations_unsupervised/<resolution>`` (unsupervised), and optionally ``ImageSets``.
-    results : path
-        The method's folder: ``<sequence>/<frame>.png`` palette (or 8-bit) PNGs of object indices,
-        named as the annotations.
+    results : path, or list of paths
+        A method's folder: ``<sequence>/<frame>.png`` palette (or 8-bit) PNGs of object indices,
+        named as the annotations. Several methods share one set of worker processes.
     task : {"semi-supervised", "unsupervised"}
     subset : str
         The set: names the result files and, when ``ImageSets/2017/<subset>.txt`` exists (2019 for
@@ -164,13 +165,14 @@ def evaluate_davis(davis_root: str | Path, results: str | Path, *, task: str = "
         annotated sequence, sorted.
     resolution : str
     jobs : int
-        Worker processes (one sequence each at a time; each holds one frame of it).
+        Worker processes (one sequence each at a time; each holds one frame of it). Starting one
+        costs about a second (a fresh interpreter), so they pay off from a few seconds of work.
     progress : callable, optional
         Called with each sequence's name when it is done.
 
     Returns
     -------
-    DavisBenchmark
+    DavisBenchmark, or a list of them (one per results folder) when ``results`` is a list
 
     Raises
     ------
@@ -203,7 +205,9 @@ def evaluate_davis(davis_root: str | Path, results: str | Path, *, task: str = "
         raise ValueError(f"task must be one of {TASKS}, got {task!r}")
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
-    root, results = Path(davis_root), Path(results)
+    several = isinstance(results, (list, tuple))
+    folders = [Path(r) for r in (results if several else [results])]
+    root = Path(davis_root)
     if not root.is_dir():
         raise FileNotFoundError(f"DAVIS root {root} not found")
     truth = _annotations(root, task, resolution)
@@ -211,22 +215,25 @@ def evaluate_davis(davis_root: str | Path, results: str | Path, *, task: str = "
     absent = [n for n in names if not (truth / n).is_dir()]
     if absent:
         raise FileNotFoundError(f"{truth / absent[0]} not found: sequence {absent[0]} has no annotations")
-    calls = [(n, truth / n, results / n, task) for n in names]
-    done = {}
+    calls = [(n, truth / n, folder / n, task) for folder in folders for n in names]
+    done = [{} for _ in folders]
     with ExitStack() as stack:
         if jobs == 1:
             outcomes = (_evaluate_one(*call) for call in calls)
         else:
-            # A fresh interpreter per worker: forking a process that runs OpenCV's threads can deadlock.
-            pool = stack.enter_context(ProcessPoolExecutor(min(jobs, len(calls)), mp_context=get_context("spawn")))
+            # A fresh interpreter per worker: forking a process that runs OpenCV's threads can
+            # deadlock. One thread each: N workers on N cores, not N thread pools fighting over them.
+            pool = stack.enter_context(ProcessPoolExecutor(min(jobs, len(calls)), mp_context=get_context("spawn"),
+                                                           initializer=set_threads, initargs=(1,)))
             # A failure stops the run at once: the sequences not started yet are dropped.
             stack.callback(pool.shutdown, wait=False, cancel_futures=True)
             outcomes = pool.map(_evaluate_one, *zip(*calls))
-        for name, result in zip(names, outcomes):
-            done[name] = result
+        for i, result in enumerate(outcomes):
+            done[i // len(names)][names[i % len(names)]] = result
             if progress is not None:
-                progress(name)
-    return DavisBenchmark(task, subset, done)
+                progress(names[i % len(names)])
+    found = [DavisBenchmark(task, subset, d) for d in done]
+    return found if several else found[0]
 
 
 def _cell(value) -> str:
