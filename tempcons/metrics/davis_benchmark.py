@@ -218,6 +218,7 @@ def evaluate_davis(davis_root: str | Path, results: str | Path, *, task: str = "
     calls = [(n, truth / n, folder / n, task) for folder in folders for n in names]
     done = [{} for _ in folders]
     with ExitStack() as stack:
+        pool = None
         if jobs == 1:
             outcomes = (_evaluate_one(*call) for call in calls)
         else:
@@ -225,13 +226,16 @@ def evaluate_davis(davis_root: str | Path, results: str | Path, *, task: str = "
             # deadlock. One thread each: N workers on N cores, not N thread pools fighting over them.
             pool = stack.enter_context(ProcessPoolExecutor(min(jobs, len(calls)), mp_context=get_context("spawn"),
                                                            initializer=set_threads, initargs=(1,)))
-            # A failure stops the run at once: the sequences not started yet are dropped.
-            stack.callback(pool.shutdown, wait=False, cancel_futures=True)
             outcomes = pool.map(_evaluate_one, *zip(*calls))
-        for i, result in enumerate(outcomes):
-            done[i // len(names)][names[i % len(names)]] = result
-            if progress is not None:
-                progress(names[i % len(names)])
+        try:
+            for i, result in enumerate(outcomes):
+                done[i // len(names)][names[i % len(names)]] = result
+                if progress is not None:
+                    progress(names[i % len(names)])
+        except BaseException:
+            if pool is not None:  # a failure stops the run at once: sequences not started are dropped
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise
     found = [DavisBenchmark(task, subset, d) for d in done]
     return found if several else found[0]
 
