@@ -49,8 +49,13 @@ def timed(fn, *args):
     return out, time.perf_counter() - t0
 
 
-def scatter(rows: list[dict], x: str, y: str, path: Path, title: str, xlabel: str, ylabel: str) -> None:
-    """One point per method (tempcons presets: circles, raw: a star, baselines: squares); needs matplotlib."""
+def scatter(rows: list[dict], x: str, y: str, path: Path, title: str, xlabel: str, ylabel: str, *,
+            worse: tuple[float, float] | None = None, lines: dict | None = None) -> None:
+    """One point per method (tempcons presets: circles, raw: a star, baselines: squares); needs matplotlib.
+
+    ``worse = (x_limit, y_limit)`` shades where a method is worse than raw (both axes lower-is-better:
+    right of ``x_limit`` or above ``y_limit``); ``lines`` draws labelled vertical lines at x values.
+    """
     try:
         import matplotlib
 
@@ -59,6 +64,22 @@ def scatter(rows: list[dict], x: str, y: str, path: Path, title: str, xlabel: st
     except ImportError:
         return
     fig, ax = plt.subplots(figsize=(6, 4.5))
+    for label, value in (lines or {}).items():
+        ax.axvline(value, color="0.6", lw=0.8, ls="--")
+        ax.annotate(label, (value, 1.0), xycoords=("data", "axes fraction"), fontsize=6, rotation=90,
+                    va="top", ha="right", color="0.4")
+    if worse is not None:
+        # Drawn after the points would hide them; the limits come from the points first.
+        for r in rows:
+            ax.scatter(r[x], r[y], s=0)
+        x0, x1 = ax.get_xlim()
+        y0, y1 = ax.get_ylim()
+        ax.axvspan(worse[0], max(x1, worse[0]), color="tab:red", alpha=0.08, lw=0)
+        ax.axhspan(worse[1], max(y1, worse[1]), color="tab:red", alpha=0.08, lw=0)
+        ax.annotate("worse than raw", (0.99, 0.99), xycoords="axes fraction", ha="right", va="top", fontsize=7,
+                    color="tab:red")
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
     for r in rows:
         marker = "o" if "/" in r["method"] else ("*" if r["method"] == "raw" else "s")
         ax.scatter(r[x], r[y], marker=marker, s=40)

@@ -8,7 +8,10 @@ DATA_ROOT holds clips in RVM's layout: ``<clip>/com`` (frames), ``<clip>/pha`` (
 one or more ``<clip>/raw_*`` (per-frame mattes), e.g. ``../shared/data/matting``. Every method
 runs with ``kind="alpha"``; metrics are MAD, MSE, Grad, Conn and dtSSD under RVM's protocol
 (whole frame, 8-bit quantised predictions by truncation, dtSSD frame 0 = 0). Writes
-``matting.md`` / ``matting.csv`` and a dtSSD-vs-MAD scatter per clip and input.
+``matting.md`` / ``matting.csv`` and a dtSSD-vs-MAD scatter per clip and input. Every row carries
+the flow ceiling of the flow it uses and which bound against raw it breaks, if any (MAD above
+1.02 x raw's, MSE above raw's, dtSSD not below raw's); each scatter shades that region and marks
+the ceilings.
 
 It also measures what the flow allows (``flow_ceiling.md``): the true matte of frame t - 1
 carried into frame t along each preset's flow, scored by MAD against frame t's true matte, next
@@ -44,6 +47,24 @@ def alpha_methods(presets: list[str], knobs: dict, baselines: bool):
 def score(pred: np.ndarray, truth: np.ndarray) -> dict:
     pred8 = pred if pred.dtype == np.uint8 else (np.clip(pred, 0, 1) * 255).astype(np.uint8)
     return {k: fn(pred8, truth).value for k, fn in METRICS.items()}
+
+
+#: The judged tolerance on MAD: a stabilized matte may be at most this much less accurate than raw.
+MAD_TOLERANCE = 1.02
+
+
+def ceiling_of(method: str, ceiling: dict) -> float | None:
+    """The flow ceiling that bounds ``method``: its preset's flow, no motion for a baseline, none for raw."""
+    if method == "raw":
+        return None
+    return ceiling[method.split("/")[0]] if "/" in method else ceiling["no motion"]
+
+
+def worse_than_raw(row: dict) -> str:
+    """Which judged bound a row breaks, against raw's: "MAD", "MSE", "dtSSD" joined, or "no"."""
+    broken = [name for name, bad in (("MAD", row["MAD_ratio"] > MAD_TOLERANCE), ("MSE", row["MSE_ratio"] > 1),
+                                     ("dtSSD", row["dtSSD_ratio"] >= 1)) if bad]
+    return "no" if row["method"] == "raw" else (", ".join(broken) or "no")
 
 
 def flow_ceiling(frames: np.ndarray, truth: np.ndarray, preset: str) -> float:
@@ -95,20 +116,30 @@ def main() -> None:
                 r["dtSSD_ratio"] = r["dtSSD"] / base["dtSSD"]
                 r["MAD_ratio"] = r["MAD"] / base["MAD"]
                 r["MSE_ratio"] = r["MSE"] / base["MSE"]
+                r["ceiling"] = ceiling_of(r["method"], ceilings[-1])
             scatter(group, "MAD", "dtSSD", args.out / f"{clip.name}__{raw_dir.name}.png",
-                    f"{clip.name} / {raw_dir.name}", "MAD (x1e3, lower is better)", "dtSSD (x1e2, lower is better)")
+                    f"{clip.name} / {raw_dir.name}", "MAD (x1e3, lower is better)", "dtSSD (x1e2, lower is better)",
+                    worse=(MAD_TOLERANCE * base["MAD"], base["dtSSD"]),
+                    lines={f"flow ceiling {k}": v for k, v in ceilings[-1].items() if k != "clip"})
             rows.extend(group)
-    keys = ["clip", "input", "method", *METRICS, "dtSSD_ratio", "MAD_ratio", "MSE_ratio", "seconds"]
+    keys = ["clip", "input", "method", *METRICS, "dtSSD_ratio", "MAD_ratio", "MSE_ratio", "ceiling", "seconds"]
     with open(args.out / "matting.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=keys)
         w.writeheader()
         w.writerows(rows)
-    lines = ["| clip | input | method | MAD | MSE | Grad | Conn | dtSSD | dtSSD x raw | MAD x raw | MSE x raw |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| clip | input | method | MAD | MSE | Grad | Conn | dtSSD | dtSSD x raw | MAD x raw | MSE x raw | "
+             "flow ceiling | worse than raw |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     lines += [f"| {r['clip']} | {r['input']} | {r['method']} | {r['MAD']:.2f} | {r['MSE']:.2f} | {r['Grad']:.2f} | "
               f"{r['Conn']:.2f} | {r['dtSSD']:.2f} | {r['dtSSD_ratio']:.2f} | {r['MAD_ratio']:.3f} | "
-              f"{r['MSE_ratio']:.3f} |" for r in rows]
-    (args.out / "matting.md").write_text("# Matting benchmark (RVM protocol)\n\n" + "\n".join(lines) + "\n")
+              f"{r['MSE_ratio']:.3f} | {'—' if r['ceiling'] is None else format(r['ceiling'], '.1f')} | "
+              f"{worse_than_raw(r)} |" for r in rows]
+    (args.out / "matting.md").write_text(
+        "# Matting benchmark (RVM protocol)\n\n"
+        f"`flow ceiling`: MAD (x1e3) of the true matte of frame t - 1 carried into frame t along the flow the "
+        f"method uses (the preset's; no motion for the baselines): where the method leans on the history it "
+        f"cannot be more accurate (flow_ceiling.md). `worse than raw`: MAD above {MAD_TOLERANCE} x raw's, MSE "
+        f"above raw's, or dtSSD not below raw's.\n\n" + "\n".join(lines) + "\n")
     cols = ["no motion", *args.presets]
     lines = ["| clip | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
     lines += [f"| {c['clip']} | " + " | ".join(f"{c[k]:.1f}" for k in cols) + " |" for c in ceilings]

@@ -15,6 +15,10 @@ legs) walks across a textured background that pans, with a little sensor noise. 
   background for one frame;
 - **soft edges**: the result is blurred into probabilities, as a network's output is.
 
+:func:`make_thin_matte_clip` is a matting clip: a body with lines 1-3 px wide and a translucent
+band, composited over a panning background with its exact alpha, and mattes corrupted the way a
+matting network errs (see its docstring).
+
 :func:`make_multi_clip` stages several such people walking both ways at different depths (so
 they cross and occlude each other), leaving the frame and coming back, on a scene with floor
 and sign classes, optionally with a hard cut to a new shot. Its corrupted outputs imitate
@@ -30,7 +34,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["SyntheticClip", "make_clip", "MultiClip", "make_multi_clip", "texture", "CLASSES"]
+__all__ = ["SyntheticClip", "make_clip", "MultiClip", "make_multi_clip", "MatteClip", "make_thin_matte_clip",
+           "texture", "CLASSES"]
 
 #: Class ids of :func:`make_multi_clip`'s label maps.
 CLASSES = {"background": 0, "person": 1, "floor": 2, "sign": 3}
@@ -361,3 +366,131 @@ def make_multi_clip(n_frames: int = 40, height: int = 120, width: int = 160, *, 
             lab[bm > 0] = int(rng.integers(0, len(CLASSES)))
         labels[t] = lab
     return MultiClip(frames, ids, classes, instances, labels, cut_at)
+
+
+@dataclass(frozen=True)
+class MatteClip:
+    """A synthetic matting clip with thin structures.
+
+    Attributes
+    ----------
+    frames : ndarray, uint8, (T, H, W, 3)
+        The composite ``alpha * foreground + (1 - alpha) * background``.
+    alpha : ndarray, float32, (T, H, W)
+        The exact alpha that made the composite.
+    mattes : ndarray, float32, (T, H, W)
+        Corrupted per-frame mattes in [0, 1].
+    lines : ndarray, bool, (T, H, W)
+        The pixels of the thin lines (where their alpha is above 0.1).
+    band : ndarray, bool, (T, H, W)
+        The pixels of the translucent band.
+    """
+
+    frames: np.ndarray
+    alpha: np.ndarray
+    mattes: np.ndarray
+    lines: np.ndarray
+    band: np.ndarray
+
+
+def make_thin_matte_clip(n_frames: int = 40, height: int = 144, width: int = 192, *, seed: int = 0,
+                         speed: float = 1.5, edge_noise: float = 0.35, line_flicker: float = 0.4,
+                         p_blob: float = 0.1) -> MatteClip:
+    """A matte with lines 1, 2 and 3 px wide and a translucent band, moving, with segmenter-like flicker.
+
+    The scene: a body (an ellipse) drifting across a panning textured background, three taut
+    lines from the body to a point above it (like kite lines, antialiased), and a translucent band
+    of alpha 0.45 beside the body; the foreground is darker than the background, so the lines
+    show in the frame as hair and lines do. The corrupted mattes err as matting networks do:
+
+    - **edge noise**: spatially smooth noise of amplitude ``edge_noise``, fresh every frame, in a
+      band 4 px around the body's outline (as ``raw_synthetic`` of the shared matting clips);
+    - **flickering thin structures**: each line's alpha is scaled by its own factor drawn every
+      frame in ``[1 - line_flicker, 1]``, and the band's by one in ``[1 - line_flicker / 2, 1]``;
+    - **one-frame blobs**: with probability ``p_blob`` per frame, a soft ellipse added in the
+      background or cut out of the body for that frame only.
+
+    Parameters
+    ----------
+    n_frames, height, width : int
+        Clip size; at least 2 frames of 64x64.
+    seed : int
+    speed : float
+        Body speed in pixels per frame at 144 px height.
+    edge_noise, line_flicker, p_blob : float
+        Amounts of each corruption, each in [0, 1].
+
+    Returns
+    -------
+    MatteClip
+
+    Raises
+    ------
+    ValueError
+        If the size is too small or an amount is outside [0, 1].
+
+    Examples
+    --------
+    >>> clip = make_thin_matte_clip(n_frames=3, height=72, width=96)
+    >>> clip.frames.shape, clip.alpha.dtype, bool(clip.lines.any())
+    ((3, 72, 96, 3), dtype('float32'), True)
+    """
+    if n_frames < 2 or height < 64 or width < 64:
+        raise ValueError(f"need n_frames >= 2 and height, width >= 64; got {n_frames}, {height}, {width}")
+    for name, v in (("edge_noise", edge_noise), ("line_flicker", line_flicker), ("p_blob", p_blob)):
+        if not 0.0 <= v <= 1.0:
+            raise ValueError(f"{name} must be in [0, 1], got {v!r}")
+    rng = np.random.default_rng(seed)
+    unit = height / 144.0
+    pan = np.array([0.6, 0.2]) * unit
+    margin = int(np.ceil(np.abs(pan).max() * n_frames)) + 4
+    bg = (texture(height + 2 * margin, width + 2 * margin, rng) * 120 + 120).astype(np.float32)
+    fg_colour = np.float32([40, 50, 70])
+    shape = (n_frames, height, width)
+    frames, alpha, mattes = np.empty(shape + (3,), np.uint8), np.empty(shape, np.float32), np.empty(shape, np.float32)
+    lines_out, band_out = np.empty(shape, bool), np.empty(shape, bool)
+    for t in range(n_frames):
+        cx = 0.3 * width + speed * unit * t + 0.05 * width * np.sin(t / 7.0)
+        cy = 0.7 * height + 0.03 * height * np.sin(t / 4.0)
+        body = np.zeros((height, width), np.float32)
+        cv2.ellipse(body, (round(cx * 16), round(cy * 16)), (round(0.09 * height * 16), round(0.16 * height * 16)),
+                    0, 0, 360, 1.0, -1, cv2.LINE_AA, 4)
+        kite = (cx + 0.25 * width + 0.04 * width * np.sin(t / 5.0), 0.12 * height)
+        per_line = []
+        for k, thick in enumerate((1, 2, 3)):
+            line = np.zeros((height, width), np.float32)
+            start = (cx + (k - 1) * 0.03 * height, cy - 0.14 * height)
+            end = (kite[0] + (k - 1) * 0.06 * width, kite[1])
+            cv2.line(line, (round(start[0] * 16), round(start[1] * 16)), (round(end[0] * 16), round(end[1] * 16)),
+                     1.0, thick, cv2.LINE_AA, 4)
+            per_line.append(line)
+        band = np.zeros((height, width), np.float32)
+        band[round(cy - 0.1 * height):round(cy + 0.1 * height),
+             round(cx - 0.2 * height):round(cx - 0.1 * height)] = 0.45
+        band = cv2.GaussianBlur(band, (0, 0), 0.7)
+        truth = np.maximum.reduce([body, band, *per_line])
+        alpha[t], lines_out[t], band_out[t] = truth, np.maximum.reduce(per_line) > 0.1, (band > 0.1) & (body < 0.5)
+
+        ox, oy = margin - pan[0] * t, margin - pan[1] * t
+        background = cv2.warpAffine(bg, np.float32([[1, 0, ox], [0, 1, oy]]), (width, height),
+                                    flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+        frame = truth[..., None] * fg_colour + (1 - truth[..., None]) * background + rng.normal(0, 1.5, background.shape)
+        frames[t] = np.clip(frame, 0, 255).astype(np.uint8)
+
+        outline = cv2.morphologyEx((body > 0.5).astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+        weight = cv2.GaussianBlur(cv2.dilate(outline, np.ones((9, 9), np.uint8)).astype(np.float32), (0, 0), 1.5)
+        noise = cv2.GaussianBlur(rng.standard_normal((height, width)).astype(np.float32), (0, 0), 1.5)
+        noise /= max(float(noise.std()), 1e-6)
+        scales = rng.uniform(1 - line_flicker, 1, 3)
+        matte = np.maximum.reduce([body, band * rng.uniform(1 - line_flicker / 2, 1),
+                                   *[f * line for f, line in zip(scales, per_line)]])
+        matte = matte + edge_noise * weight * noise
+        if rng.random() < p_blob:
+            blob = np.zeros((height, width), np.float32)
+            centre = (int(rng.integers(0, width)), int(rng.integers(0, height)))
+            axes = (int(rng.uniform(0.04, 0.12) * height), int(rng.uniform(0.04, 0.12) * height))
+            cv2.ellipse(blob, centre, axes, float(rng.uniform(0, 180)), 0, 360, float(rng.uniform(0.5, 1.0)), -1)
+            blob = cv2.GaussianBlur(blob, (0, 0), 2.0)
+            matte = matte - blob if body[centre[1], centre[0]] > 0.5 else matte + blob
+        mattes[t] = np.clip(matte, 0, 1)
+    return MatteClip(frames, alpha, mattes, lines_out, band_out)

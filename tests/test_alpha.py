@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import tempcons as tc
+from tempcons.synthetic import make_thin_matte_clip
 
 
 def _scene(t=8, h=48, w=64, seed=0):
@@ -64,3 +65,47 @@ def test_a_history_of_another_colour_does_not_ghost_into_a_matte():
     assert ghost() < 0.02
     assert ghost(sigma_color=0.1) > 0.05
     assert ghost(sigma_color=0.05) == ghost()  # the matte's own default
+
+
+def _line_error(out, clip, where):
+    return float(np.abs(np.asarray(out, np.float32) - clip.alpha)[where].mean())
+
+
+def test_thin_matte_clip_holds_lines_of_1_to_3_px_and_a_translucent_band():
+    clip = make_thin_matte_clip(n_frames=3, seed=4)
+    again = make_thin_matte_clip(n_frames=3, seed=4)
+    np.testing.assert_array_equal(clip.mattes, again.mattes)
+    assert clip.frames.shape == (3, 144, 192, 3) and clip.alpha.shape == clip.mattes.shape == (3, 144, 192)
+    # Three lines, 1-3 px wide: each row they cross holds a handful of line pixels, never a blob.
+    widths = clip.lines[0].sum(axis=1)
+    crossed = widths[widths > 0]
+    assert 3 <= np.median(crossed) <= 12 and crossed.max() <= 20
+    assert np.isclose(np.median(clip.alpha[0][clip.band[0]]), 0.45, atol=0.02)
+    # The mattes flicker where the truth does not: every frame's lines differ from the truth's.
+    assert all(np.abs(clip.mattes[t] - clip.alpha[t])[clip.lines[t]].mean() > 0.05 for t in range(3))
+    with pytest.raises(ValueError, match="line_flicker must be in"):
+        make_thin_matte_clip(line_flicker=1.5)
+    with pytest.raises(ValueError, match="height, width >= 64"):
+        make_thin_matte_clip(height=32)
+
+
+@pytest.mark.parametrize("preset", ["realtime", "balanced", "quality"])
+def test_thin_lines_and_a_translucent_band_survive_stabilization(preset):
+    clip = make_thin_matte_clip(seed=0)
+    raw_lines, raw_band = _line_error(clip.mattes, clip, clip.lines), _line_error(clip.mattes, clip, clip.band)
+    raw_dtssd = tc.metrics.matting.dtssd(clip.mattes, clip.alpha).value
+    for latency in (0, 2, None):
+        out = tc.stabilize(clip.frames, clip.mattes, kind="alpha", preset=preset, latency=latency)
+        assert _line_error(out, clip, clip.lines) <= raw_lines, latency
+        assert _line_error(out, clip, clip.band) <= raw_band, latency
+        assert tc.metrics.matting.dtssd(out, clip.alpha).value < 0.9 * raw_dtssd, latency
+
+
+def test_thin_lines_on_a_reduced_working_grid_known_gap():
+    # At 288x512 `realtime` filters mattes on a 240-px grid, 0.83 of the frame, and a 1-px line
+    # does not survive the round trip intact: the error on the lines is 3 % above raw's at
+    # latency 0 (0.2022 against 0.1959; `quality`, at frame size, 0.1956). Pinned so that it
+    # cannot grow unseen; the matte issue's note carries it.
+    clip = make_thin_matte_clip(n_frames=40, height=288, width=512, seed=0)
+    out = tc.stabilize(clip.frames, clip.mattes, kind="alpha", preset="realtime", latency=0)
+    assert _line_error(out, clip, clip.lines) <= 1.04 * _line_error(clip.mattes, clip, clip.lines)
