@@ -64,7 +64,7 @@ def test_a_history_of_another_colour_does_not_ghost_into_a_matte():
 
     assert ghost() < 0.02
     assert ghost(sigma_color=0.1) > 0.05
-    assert ghost(sigma_color=0.05) == ghost()  # the matte's own default
+    assert ghost(sigma_color=0.02) == ghost()  # the matte's own default
 
 
 def _line_error(out, clip, where):
@@ -103,9 +103,9 @@ def test_thin_lines_and_a_translucent_band_survive_stabilization(preset):
 
 def test_thin_lines_on_a_reduced_working_grid_known_gap():
     # At 288x512 `realtime` filters mattes on a 240-px grid, 0.83 of the frame, and a 1-px line
-    # does not survive the round trip intact: the error on the lines is 3 % above raw's at
-    # latency 0 (0.2022 against 0.1959; `quality`, at frame size, 0.1956). Pinned so that it
+    # does not survive the round trip intact: the error on the lines is 1.1 % above raw's at
+    # latency 0 (0.1980 against 0.1959; `quality`, at frame size, 0.1943). Pinned so that it
     # cannot grow unseen; the matte issue's note carries it.
     clip = make_thin_matte_clip(n_frames=40, height=288, width=512, seed=0)
     out = tc.stabilize(clip.frames, clip.mattes, kind="alpha", preset="realtime", latency=0)
-    assert _line_error(out, clip, clip.lines) <= 1.04 * _line_error(clip.mattes, clip, clip.lines)
+    assert _line_error(out, clip, clip.lines) <= 1.02 * _line_error(clip.mattes, clip, clip.lines)
