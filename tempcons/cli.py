@@ -553,6 +553,24 @@ def _parser() -> argparse.ArgumentParser:
     ba.add_argument("--masks", default="masks", help="per-sequence folder of masks to stabilize (default: masks)")
     ba.add_argument("-o", "--out", required=True)
 
+    cmp = sub.add_parser("compare", parents=[common],
+                         help="mask sets side by side over the frames, changed pixels highlighted, and a flicker timeline")
+    cmp.add_argument("frames", help="frames of the clip (video, image folder, .npy)")
+    cmp.add_argument("masks", nargs="+", help="two or more mask sets of the clip (PNG folder, video, .npy), e.g. raw and stable")
+    cmp.add_argument("-o", "--out", required=True,
+                     help="a video (.mp4, .avi, ...: every frame, sides next to each other) or a .png (a few frames, "
+                          "one row per set)")
+    cmp.add_argument("--labels", nargs="+", help="a name per mask set (default: the folder or file names)")
+    cmp.add_argument("--timeline", help="the flicker timeline PNG (default: OUT's name + _timeline.png; "
+                                        "needs matplotlib: tempcons[plot])")
+    cmp.add_argument("--no-timeline", action="store_true", help="do not plot the timeline")
+    cmp.add_argument("--kind", choices=_KINDS, help="labels or instances: compare ids (default: palette and 16-bit "
+                                                    "PNGs hold ids)")
+    cmp.add_argument("--threshold", type=float, default=0.25,
+                     help="a mask value change that counts as a change (default: %(default)s)")
+    cmp.add_argument("--fps", type=float, help="video frame rate (default: the frames' own, else 25)")
+    cmp.add_argument("--overwrite", action="store_true", help="replace earlier outputs of compare")
+
     run = sub.add_parser("run", parents=[common, tuning],
                          help="run a per-frame segmenter on a video and stabilize its output on the fly")
     run.add_argument("video")
@@ -581,7 +599,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--frames must be at least 3")
     signal.signal(signal.SIGTERM, _interrupt)
     handler = {"demo": _cmd_demo, "stabilize": _cmd_stabilize, "eval": _cmd_eval, "batch": _cmd_batch,
-               "run": _cmd_run}[args.command]
+               "compare": _cmd_compare, "run": _cmd_run}[args.command]
     try:
         return handler(args)
     except KeyboardInterrupt:
@@ -596,6 +614,65 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"tempcons {args.command}: error: {_message(e)} (--debug shows the traceback)", file=sys.stderr)
         return 1
+
+
+def _cmd_compare(args) -> int:
+    from PIL import Image
+
+    from .compare import compare_strip, plot_flicker, side_by_side
+    from .io import VIDEO_SUFFIXES, open_frames, open_masks, write_video
+    from .outputs import atomic_file, check_new_file, check_placement
+
+    if len(args.masks) < 2:
+        raise ValueError("compare needs at least two mask sets (e.g. raw/ stable/)")
+    labels = args.labels or [Path(m).stem if Path(m).is_file() else Path(m).name for m in args.masks]
+    if len(labels) != len(args.masks) or len(set(labels)) != len(labels):
+        raise ValueError(f"--labels must give {len(args.masks)} different names, one per mask set; got {labels}")
+    if not 0 < args.threshold < 1:
+        raise ValueError(f"--threshold must be in (0, 1), got {args.threshold}")
+    out = Path(args.out)
+    video = out.suffix.lower() in VIDEO_SUFFIXES
+    if not video and out.suffix.lower() != ".png":
+        raise ValueError(f"-o {out}: write a video ({', '.join(VIDEO_SUFFIXES)}) or a .png")
+    timeline = None if args.no_timeline else Path(args.timeline or out.with_name(out.stem + "_timeline.png"))
+    inputs = [args.frames, *args.masks]
+    for option, path in (("-o", out), ("--timeline", timeline)):
+        if path is not None:
+            check_placement(path, inputs, option=option)
+            check_new_file(path, overwrite=args.overwrite, option=option)
+    if timeline is not None:
+        _pyplot()  # before the work: a missing matplotlib should not cost the video
+    frames = open_frames(args.frames)
+    sets = {label: open_masks(m) for label, m in zip(labels, args.masks)}
+    kinds = {_kind_for(m, args.kind) for m in sets.values()}
+    ids = bool(kinds & {"labels", "instances"})
+    series = {label: [] for label in labels}
+
+    def images():
+        with _progress(len(frames), "compare", args.quiet) as bar:
+            for image, shares in side_by_side(frames, sets, ids=ids, threshold=args.threshold):
+                for label, share in shares.items():
+                    series[label].append(share)
+                bar.update()
+                yield image
+
+    if video:
+        with atomic_file(out, overwrite=args.overwrite) as partial:
+            write_video(partial, images(), fps=args.fps or frames.fps or 25.0)
+    else:
+        for _ in images():
+            pass
+        strip = compare_strip(open_frames(args.frames), {label: open_masks(m) for label, m in zip(labels, args.masks)},
+                              ids=ids, threshold=args.threshold)
+        with atomic_file(out, overwrite=args.overwrite) as partial:
+            Image.fromarray(strip).save(partial)
+    if timeline is not None:
+        with atomic_file(timeline, overwrite=args.overwrite, option="--timeline") as partial:
+            plot_flicker(series, partial)
+    if not args.quiet:
+        means = ", ".join(f"{label} {100 * np.mean(v[1:]) if len(v) > 1 else 0:.2f}%" for label, v in series.items())
+        print(f"wrote {out}{' and ' + str(timeline) if timeline else ''}; pixels changed per frame: {means}")
+    return 0
 
 
 def _cmd_demo(args) -> int:

@@ -5,28 +5,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
+from PIL import Image
 
 from . import baselines, synthetic
+from .compare import compare_strip
 from .metrics import ClipRuler
 from .stabilize import stabilize
 
 __all__ = ["run_demo"]
-
-
-def _strip(clip: synthetic.SyntheticClip, stabilized: np.ndarray, n: int = 6) -> np.ndarray:
-    """Rows: frame, raw mask, stabilized mask, ground truth; columns: ``n`` frames of the clip."""
-    idx = np.linspace(1, len(clip.frames) - 2, n).round().astype(int)
-
-    def grey(m):
-        return cv2.cvtColor((np.asarray(m, np.float32) * 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
-
-    rows = [np.hstack([clip.frames[i][..., ::-1] for i in idx]),
-            np.hstack([grey(clip.masks[i]) for i in idx]),
-            np.hstack([grey(stabilized[i]) for i in idx]),
-            np.hstack([grey(clip.truth[i]) for i in idx])]
-    return np.vstack(rows)
 
 
 def _free_path(path: Path) -> Path:
@@ -46,7 +33,8 @@ def run_demo(out: str | Path | None = "tempcons_demo.png", *, n_frames: int = 48
     Parameters
     ----------
     out : path or None
-        Where to write the side-by-side PNG strip (frame / raw / stabilized / truth). An
+        Where to write the PNG strip (:func:`tempcons.compare.compare_strip`: rows frame / raw /
+        stabilized / truth, changed pixels in magenta). An
         existing file is never overwritten: a free name next to it is used instead. None: no
         image.
     n_frames, height, width, seed
@@ -96,6 +84,9 @@ def run_demo(out: str | Path | None = "tempcons_demo.png", *, n_frames: int = 48
          f"(ground truth {ruler.truth_flicker:.5f}), IoU {raw['J']:.4f} -> {bal['J']:.4f}")
     if out is not None:
         path = _free_path(Path(out))
-        cv2.imwrite(str(path), _strip(clip, best))
-        echo(f"wrote {path} (rows: frame, raw mask, stabilized, ground truth)")
+        strip = compare_strip(clip.frames, {"raw (segmenter)": clip.masks, "tempcons balanced offline": best,
+                                            "ground truth": clip.truth})
+        Image.fromarray(strip).save(path)
+        echo(f"wrote {path} (rows: frame, raw masks, stabilized, ground truth; green = mask, "
+             "magenta = changed since the frame before)")
     return rows
