@@ -74,8 +74,10 @@ def scatter(rows: list[dict], x: str, y: str, path: Path, title: str, xlabel: st
             ax.scatter(r[x], r[y], s=0)
         x0, x1 = ax.get_xlim()
         y0, y1 = ax.get_ylim()
-        ax.axvspan(worse[0], max(x1, worse[0]), color="tab:red", alpha=0.08, lw=0)
-        ax.axhspan(worse[1], max(y1, worse[1]), color="tab:red", alpha=0.08, lw=0)
+        # Room beyond the limits, so the region shows even when every point is inside it.
+        x1, y1 = max(x1, worse[0] + 0.1 * (worse[0] - x0)), max(y1, worse[1] + 0.1 * (worse[1] - y0))
+        ax.axvspan(worse[0], x1, color="tab:red", alpha=0.08, lw=0)
+        ax.axhspan(worse[1], y1, color="tab:red", alpha=0.08, lw=0)
         ax.annotate("worse than raw", (0.99, 0.99), xycoords="axes fraction", ha="right", va="top", fontsize=7,
                     color="tab:red")
         ax.set_xlim(x0, x1)
