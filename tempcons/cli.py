@@ -1,4 +1,4 @@
-"""The ``tempcons`` command: demo, stabilize, eval, batch, run.
+"""The ``tempcons`` command: demo, stabilize, eval, batch, compare, run.
 
 Exit codes: 0 success, 2 usage error (argparse), 1 failure (unreadable or missing input,
 mismatched frames and masks, an output that exists without ``--overwrite``, an error in the
@@ -232,7 +232,8 @@ def _eval_clips(args) -> list[tuple[str, Path, Path | None, Path | None]]:
     if args.gt is not None or clip_like or images or empty or not pred.exists():
         return [(pred.stem if pred.is_file() else pred.name, pred, args.gt, args.frames)]
     clips = [(seq.name, seq.masks, seq.truth, seq.frames if args.frames else None)
-             for seq in find_sequences(pred, masks=args.masks or "masks") if seq.masks is not None and seq.truth is not None]
+             for seq in find_sequences(pred, masks=args.masks or "masks")
+             if seq.masks is not None and seq.truth is not None]
     if not clips:
         raise ValueError(f"{args.pred}: no sequence with both predictions (--masks {args.masks or 'masks'}) "
                          "and ground truth")
@@ -554,9 +555,10 @@ def _parser() -> argparse.ArgumentParser:
     ba.add_argument("-o", "--out", required=True)
 
     cmp = sub.add_parser("compare", parents=[common],
-                         help="mask sets side by side over the frames, changed pixels highlighted, and a flicker timeline")
+                         help="mask sets side by side over the frames, changed pixels highlighted, a flicker timeline")
     cmp.add_argument("frames", help="frames of the clip (video, image folder, .npy)")
-    cmp.add_argument("masks", nargs="+", help="two or more mask sets of the clip (PNG folder, video, .npy), e.g. raw and stable")
+    cmp.add_argument("masks", nargs="+",
+                     help="two or more mask sets of the clip (PNG folder, video, .npy), e.g. raw and stable")
     cmp.add_argument("-o", "--out", required=True,
                      help="a video (.mp4, .avi, ...: every frame, sides next to each other) or a .png (a few frames, "
                           "one row per set)")

@@ -474,7 +474,8 @@ def make_thin_matte_clip(n_frames: int = 40, height: int = 144, width: int = 192
         ox, oy = margin - pan[0] * t, margin - pan[1] * t
         background = cv2.warpAffine(bg, np.float32([[1, 0, ox], [0, 1, oy]]), (width, height),
                                     flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
-        frame = truth[..., None] * fg_colour + (1 - truth[..., None]) * background + rng.normal(0, 1.5, background.shape)
+        frame = (truth[..., None] * fg_colour + (1 - truth[..., None]) * background
+                 + rng.normal(0, 1.5, background.shape))
         frames[t] = np.clip(frame, 0, 255).astype(np.uint8)
 
         outline = cv2.morphologyEx((body > 0.5).astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))

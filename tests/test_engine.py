@@ -141,7 +141,7 @@ def test_a_knob_an_inferred_kind_does_not_use_fails_at_the_first_mask():
 def test_each_kind_takes_its_own_default_and_the_callers_value_overrides_it():
     frames, masks, _ = _clip()
     alpha = tc.stabilize(frames, masks, kind="alpha", latency=0)
-    assert np.array_equal(alpha, tc.stabilize(frames, masks, kind="alpha", latency=0, sigma_color=0.05, kappa=1.0,
+    assert np.array_equal(alpha, tc.stabilize(frames, masks, kind="alpha", latency=0, sigma_color=0.02, kappa=1.0,
                                               refine_eps=1e-4, refine_scale=0.5))
     assert not np.array_equal(alpha, tc.stabilize(frames, masks, kind="alpha", latency=0, sigma_color=0.1))
 

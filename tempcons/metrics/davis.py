@@ -377,6 +377,13 @@ def object_scores(pred: np.ndarray, gt: np.ndarray, n_objects: int, *, bound_th:
     ------
     ValueError
         If ``pred`` holds an id above ``n_objects`` (the reference evaluator exits there).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gt = np.zeros((8, 8), np.uint8); gt[2:6, 2:6] = 1
+    >>> object_scores(np.zeros_like(gt), gt, 1).tolist()  # object 1 missed: J 0, F 0
+    [[0.0, 0.0]]
     """
     top = int(pred.max(initial=0))
     if top > n_objects:
@@ -453,7 +460,7 @@ def evaluate_sequence(pred, gt, *, task: str = "semi-supervised", max_proposals:
     for t, p in enumerate(_frames_of(pred, "pred")):
         g = next(gts, None)
         if g is None:
-            raise ValueError(f"pred has more frames than gt ({len(frames) if semi else t} scored, gt ended at {t})")
+            raise ValueError(f"pred has more frames than gt ({t})")
         if p.shape != g.shape:
             raise ValueError(f"pred and gt frame {t} differ in shape: {p.shape} and {g.shape}")
         if t == 0:

@@ -62,6 +62,16 @@ class DavisBenchmark:
 def sequence_list(path: str | Path) -> list[str]:
     """The sequence names of an ImageSets file: one per line, blank lines skipped.
 
+    Parameters
+    ----------
+    path : path
+        A text file such as ``ImageSets/2017/val.txt``.
+
+    Returns
+    -------
+    list of str
+        The names in the file's order.
+
     Raises
     ------
     FileNotFoundError
@@ -255,6 +265,15 @@ def write_davis_csv(benchmark: DavisBenchmark, folder: str | Path, *, overwrite:
     ``Sequence,J-Mean,F-Mean`` per object; three decimals, an undefined value as an empty cell.
     Each file appears complete or not at all.
 
+    Parameters
+    ----------
+    benchmark : DavisBenchmark
+        From :func:`evaluate_davis`.
+    folder : path
+        Created if missing; the reference writes into the results folder, tempcons never does.
+    overwrite : bool
+        Replace existing files.
+
     Returns
     -------
     (Path, Path)
@@ -264,6 +283,16 @@ def write_davis_csv(benchmark: DavisBenchmark, folder: str | Path, *, overwrite:
     ------
     FileExistsError
         A file exists and ``overwrite`` is False.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> stats = {"mean": 0.5, "recall": 1.0, "decay": 0.0}
+    >>> result = DavisBenchmark("semi-supervised", "val", {"seq": {"objects": [{"J_stats": stats, "F_stats": stats}]}})
+    >>> g, s = write_davis_csv(result, pathlib.Path(tempfile.mkdtemp()))
+    >>> print(s.read_text(), end="")
+    Sequence,J-Mean,F-Mean
+    seq_1,0.500,0.500
     """
     folder = Path(folder)
     table = benchmark.table()
