@@ -418,32 +418,18 @@ class SegmenterError(RuntimeError):
 
 
 def _segmenter(spec: str):
-    """``module:function`` (found in the current folder too) or ``path/to/file.py:function``."""
-    import importlib.util
+    """The segmenter ``--segmenter`` names (:func:`tempcons.segmenters.load_segmenter`), raising
+    :class:`SegmenterError` with the frame's number when it fails on one."""
+    from .segmenters import load_segmenter
 
-    source, _, name = spec.rpartition(":")
-    if not source or not name:
-        raise ValueError(f"--segmenter must be 'module:function' or 'path/to/file.py:function', got {spec!r}")
     try:
-        if source.endswith(".py") or "/" in source or "\\" in source:
-            path = Path(source)
-            if not path.is_file():
-                raise ValueError(f"--segmenter {spec}: no such file {path}")
-            loader = importlib.util.spec_from_file_location(path.stem, path)
-            module = importlib.util.module_from_spec(loader)
-            loader.loader.exec_module(module)
-        else:
-            # A console script does not put the current folder on sys.path, as `python -m` does.
-            if "" not in sys.path and str(Path.cwd()) not in sys.path:
-                sys.path.insert(0, str(Path.cwd()))
-            module = importlib.import_module(source)
-        fn = getattr(module, name)
-    except (ImportError, AttributeError) as e:
-        raise ValueError(f"--segmenter {spec}: {_message(e)}") from None
+        fn = load_segmenter(spec)
+    except ValueError:
+        raise  # it names the segmenter already
+    except ImportError as e:  # a missing module, or MediaPipe (whose message says what to install)
+        raise ValueError(f"--segmenter {spec}: {_message(e) if isinstance(e, ModuleNotFoundError) else e}") from None
     except Exception as e:  # the user's module failed while it was imported
         raise SegmenterError(f"--segmenter {spec}: importing it raised {_message(e)}") from e
-    if not callable(fn):
-        raise ValueError(f"--segmenter {spec} is not callable")
     count = 0
 
     def call(frame):
@@ -576,7 +562,9 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", parents=[common, tuning],
                          help="run a per-frame segmenter on a video and stabilize its output on the fly")
     run.add_argument("video")
-    run.add_argument("--segmenter", required=True, help="module:function taking an RGB frame, returning a mask")
+    run.add_argument("--segmenter", required=True,
+                     help="mediapipe[:general|landscape] (MediaPipe 0.10.14, see README), or module:function or "
+                          "path/to/file.py:function taking an RGB frame, returning a mask")
     run.add_argument("-o", "--out", required=True)
     return parser
 
