@@ -108,6 +108,15 @@ def _differences(old: dict, new: dict) -> list[str]:
     return [f"{key} {old.get(key)!r} -> {new[key]!r}" for key in new if key != "outputs" and old.get(key) != new[key]]
 
 
+def _alpha_of(mask: np.ndarray, kind: str | None) -> np.ndarray:
+    """A stabilized mask as the matte a composite uses: any object of an id map is foreground."""
+    from .masks import as_unit
+
+    if kind in ("labels", "instances"):
+        return mask > 0
+    return as_unit(mask, "stabilized mask")
+
+
 def _stabilize_clip(frames, masks, folder, *, kind, preset, latency, flow, bits, quiet,
                     video=None, composite=None, composite_out=None, overwrite=False) -> int:
     """Stabilize one clip from its sources into ``folder`` (a :class:`~tempcons.outputs.ClipFolder`), and
@@ -117,7 +126,6 @@ def _stabilize_clip(frames, masks, folder, *, kind, preset, latency, flow, bits,
 
     from .composite import composite as blend, parse_background
     from .io import MaskWriter, write_video
-    from .masks import as_unit
     from .outputs import atomic_file
     from .stabilize import Stabilizer, stabilize
 
@@ -164,9 +172,7 @@ def _stabilize_clip(frames, masks, folder, *, kind, preset, latency, flow, bits,
             yield held.popleft(), res
 
     def alpha(mask):
-        if kind in ("labels", "instances") or (kind is None and masks.mode in ("P", "I;16")):
-            return mask > 0  # any object is foreground
-        return as_unit(mask, "stabilized mask")
+        return _alpha_of(mask, kind="labels" if kind is None and masks.mode in ("P", "I;16") else kind)
 
     names = iter(masks.names)
     with ExitStack() as stack:
@@ -443,28 +449,73 @@ def _segmenter(spec: str):
     return call
 
 
+OUTPUT_TYPES = ("mask", "alpha", "foreground", "composite")
+
+
 def _cmd_run(args) -> int:
-    from .io import MaskWriter, open_frames
+    from collections import deque
+
+    from PIL import Image
+
+    from .composite import composite, estimate_foreground, parse_background
+    from .io import MaskWriter, open_frames, stored_values
     from .outputs import ClipFolder, check_placement
     from .wrap import stabilized
 
     check_placement(args.out, [args.video])
     frames = open_frames(args.video)
+    made = list(dict.fromkeys(args.output_type)) + (["raw"] if args.raw else [])  # each once, as given
+    try:
+        background = parse_background(args.background, frames.size) if "composite" in made else None
+    except ValueError as e:
+        raise ValueError(f"--background: {e}") from None
     fn = _segmenter(args.segmenter)
+    raw = deque()
+
+    def segment(frame):
+        mask = fn(frame)
+        if args.raw:
+            raw.append(mask)
+        return mask
+
     manifest = _manifest(command="run", kind=args.kind, preset=args.preset, latency=args.latency, flow=args.flow,
-                         bits=args.bits, inputs={"frames": frames}, segmenter=args.segmenter)
+                         bits=args.bits, inputs={"frames": frames}, segmenter=args.segmenter, made=made)
     mode, prepare, manifest["values"] = _written(None, args.kind, args.bits)
     folder = ClipFolder(args.out, manifest, overwrite=args.overwrite)
     names = iter(frames.names)
     with folder as partial, _progress(len(frames), Path(args.video).name, args.quiet) as bar:
-        writer = MaskWriter(partial, mode=mode)
-        for _, mask in stabilized(frames, fn, latency=args.latency, kind=args.kind, preset=args.preset,
-                                  flow=args.flow):
-            writer.write(next(names), prepare(mask))
+        # One output: the folder is it; several: a subfolder each.
+        where = {k: partial if len(made) == 1 else partial / k for k in made}
+        depth = "I;16" if args.bits == 16 else "L"
+        writers = {k: MaskWriter(where[k], mode=mode if k == "mask" else depth)
+                   for k in ("mask", "alpha", "raw") if k in made}
+        for k in ("foreground", "composite"):
+            if k in made:
+                where[k].mkdir(parents=True, exist_ok=True)
+        count = 0
+        for frame, mask in stabilized(frames, segment, latency=args.latency, kind=args.kind, preset=args.preset,
+                                      flow=args.flow):
+            name = next(names)
+            mask = prepare(mask)
+            # The matte as it is written: the foreground and the composite use exactly that.
+            alpha = stored_values(_alpha_of(mask, args.kind), depth)
+            if "mask" in writers:
+                writers["mask"].write(name, mask)
+            if "alpha" in writers:
+                writers["alpha"].write(name, alpha)
+            if "raw" in writers:
+                writers["raw"].write(name, raw.popleft())
+            if "foreground" in where:
+                colour = np.clip(estimate_foreground(frame, alpha) * 255 + 0.5, 0, 255).astype(np.uint8)
+                opacity = alpha if alpha.dtype == np.uint8 else (alpha >> 8).astype(np.uint8)  # RGBA PNGs are 8-bit
+                Image.fromarray(np.dstack([colour, opacity]), "RGBA").save(where["foreground"] / f"{name}.png")
+            if "composite" in where:
+                Image.fromarray(composite(frame, alpha, background)).save(where["composite"] / f"{name}.png")
+            count += 1
             bar.update(1)
-        folder.manifest["outputs"] = writer.count
+        folder.manifest["outputs"] = count
     if not args.quiet:
-        print(f"wrote {writer.count} masks to {args.out}")
+        print(f"wrote {count} frames of {', '.join(made)} to {args.out}")
     return 0
 
 
@@ -565,7 +616,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--segmenter", required=True,
                      help="mediapipe[:general|landscape] (MediaPipe 0.10.14, see README), or module:function or "
                           "path/to/file.py:function taking an RGB frame, returning a mask")
-    run.add_argument("-o", "--out", required=True)
+    run.add_argument("-o", "--out", required=True,
+                     help="output folder: PNGs of the one output, or a subfolder per output (mask/, alpha/, ...)")
+    run.add_argument("--output-type", nargs="+", choices=OUTPUT_TYPES, default=["mask"],
+                     help="mask: the stable masks in their kind's form; alpha: 8-bit (--bits 16: 16-bit) grey mattes; "
+                          "foreground: RGBA PNGs of the estimated foreground colour and the matte; composite: RGB "
+                          "PNGs over --background (default: mask)")
+    run.add_argument("--background", default="#00b140",
+                     help="composite background: '#RRGGBB', 'R,G,B', 'blur[:SIGMA]' or an image file "
+                          "(default: %(default)s)")
+    run.add_argument("--raw", action="store_true", help="also keep the segmenter's own masks, in raw/")
     return parser
 
 

@@ -339,6 +339,36 @@ def _stored(mask: np.ndarray, mode: str, where, colours: int = 256) -> np.ndarra
     return mask.astype(np.uint16 if top > 255 else np.uint8)
 
 
+def stored_values(mask: np.ndarray, mode: str = "L") -> np.ndarray:
+    """The integers a PNG of ``mode`` stores for ``mask``: what :class:`MaskWriter` writes and reads back.
+
+    Parameters
+    ----------
+    mask : ndarray, (H, W)
+        bool, integers, or floats in [0, 1] (scaled to the depth and rounded half to even).
+    mode : {"L", "I;16"}
+        8-bit or 16-bit grey.
+
+    Returns
+    -------
+    ndarray of uint8 ("L") or uint16 ("I;16")
+
+    Raises
+    ------
+    ValueError, TypeError
+        Values the form cannot hold exactly (see :class:`MaskWriter`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> stored_values(np.array([[0.0, 0.7, 1.0]], np.float32)).tolist()
+    [[0, 178, 255]]
+    """
+    if mode not in ("L", "I;16"):
+        raise ValueError(f"mode must be 'L' or 'I;16', got {mode!r}")
+    return _stored(np.asarray(mask), mode, "mask")
+
+
 class MaskWriter:
     """Write masks as a PNG sequence, one file per frame, in a form that reads back as written.
 

@@ -148,3 +148,37 @@ def test_eval_plots_flicker_timelines(clip_dir, tmp_path):
     assert plot.exists() and plot.stat().st_size > 5000
     again = tempcons("eval", clip_dir / "masks", "--plot", tmp_path / "plots", "--quiet")
     assert again.returncode == 1 and "--overwrite" in again.stderr
+
+
+def test_run_writes_each_output_type_and_the_raw_masks(tmp_path):
+    clip = tc.synthetic.make_clip(n_frames=5, height=48, width=64, seed=6)
+    tc.io.write_video(tmp_path / "in.avi", clip.frames, fps=12)
+    (tmp_path / "myseg.py").write_text("def segment(frame):\n    return (frame.mean(axis=2) / 255.0).astype('float32')\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    out = tmp_path / "out"
+    res = tempcons("run", tmp_path / "in.avi", "--segmenter", "myseg:segment", "-o", out, "--latency", "1",
+                   "--output-type", "alpha", "composite", "foreground", "--background", "10,20,30", "--raw",
+                   "--quiet", env=env)
+    assert res.returncode == 0, res.stderr
+    frames = list(tc.io.open_frames(tmp_path / "in.avi"))
+    for t, frame in enumerate(frames):
+        alpha = np.asarray(Image.open(out / "alpha" / f"{t:05d}.png"))
+        raw = np.asarray(Image.open(out / "raw" / f"{t:05d}.png"))
+        assert alpha.dtype == np.uint8 and alpha.shape == (48, 64)
+        np.testing.assert_array_equal(raw, np.round(frame.mean(axis=2) / 255.0 * 255).astype(np.uint8))
+        np.testing.assert_array_equal(np.asarray(Image.open(out / "composite" / f"{t:05d}.png")),
+                                      tc.composite(frame, alpha, (10, 20, 30)))
+        foreground = np.asarray(Image.open(out / "foreground" / f"{t:05d}.png"))
+        assert foreground.shape == (48, 64, 4)
+        np.testing.assert_array_equal(foreground[..., 3], alpha)
+    # The stable mattes are the stabilized raw ones (the raw PNGs round the segmenter's floats).
+    raw = np.stack([np.asarray(Image.open(out / "raw" / f"{t:05d}.png")) for t in range(5)])
+    again = tc.stabilize(np.stack(frames), raw, latency=1, preset="balanced")
+    stable = np.stack([np.asarray(Image.open(out / "alpha" / f"{t:05d}.png")) for t in range(5)])
+    assert np.abs(stable.astype(int) - again.astype(int)).max() <= 2
+    one = tempcons("run", tmp_path / "in.avi", "--segmenter", "myseg:segment", "-o", tmp_path / "one",
+                   "--output-type", "composite", "--quiet", env=env)
+    assert one.returncode == 0 and len(list((tmp_path / "one").glob("*.png"))) == 5  # one output: the folder is it
+    bad = tempcons("run", tmp_path / "in.avi", "--segmenter", "myseg:segment", "-o", tmp_path / "bad",
+                   "--output-type", "composite", "--background", "nope", "--quiet", env=env)
+    assert bad.returncode == 1 and "--background" in bad.stderr and not (tmp_path / "bad").exists()
