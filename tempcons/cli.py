@@ -459,6 +459,7 @@ def _cmd_run(args) -> int:
 
     from .composite import composite, estimate_foreground, parse_background
     from .io import MaskWriter, open_frames, stored_values
+    from .masks import mask_format
     from .outputs import ClipFolder, check_placement
     from .wrap import stabilized
 
@@ -492,13 +493,14 @@ def _cmd_run(args) -> int:
         for k in ("foreground", "composite"):
             if k in made:
                 where[k].mkdir(parents=True, exist_ok=True)
-        count = 0
+        count, kind = 0, args.kind
         for frame, mask in stabilized(frames, segment, latency=args.latency, kind=args.kind, preset=args.preset,
                                       flow=args.flow):
             name = next(names)
             mask = prepare(mask)
+            kind = kind or mask_format(mask, None, "the segmenter's output").kind  # ids, or values
             # The matte as it is written: the foreground and the composite use exactly that.
-            alpha = stored_values(_alpha_of(mask, args.kind), depth)
+            alpha = stored_values(_alpha_of(mask, kind), depth) if set(made) - {"mask", "raw"} else None
             if "mask" in writers:
                 writers["mask"].write(name, mask)
             if "alpha" in writers:

@@ -182,3 +182,17 @@ def test_run_writes_each_output_type_and_the_raw_masks(tmp_path):
     bad = tempcons("run", tmp_path / "in.avi", "--segmenter", "myseg:segment", "-o", tmp_path / "bad",
                    "--output-type", "composite", "--background", "nope", "--quiet", env=env)
     assert bad.returncode == 1 and "--background" in bad.stderr and not (tmp_path / "bad").exists()
+
+
+def test_run_composites_a_segmenter_of_instance_ids(tmp_path):
+    clip = tc.synthetic.make_clip(n_frames=4, height=48, width=64, seed=7)
+    tc.io.write_video(tmp_path / "in.avi", clip.frames, fps=12)
+    (tmp_path / "ids.py").write_text("import numpy as np\ndef segment(frame):\n"
+                                     "    return np.where(frame.mean(axis=2) > 100, 300, 0).astype(np.int32)\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    res = tempcons("run", tmp_path / "in.avi", "--segmenter", "ids:segment", "-o", tmp_path / "out",
+                   "--kind", "instances", "--output-type", "mask", "alpha", "--quiet", env=env)
+    assert res.returncode == 0, res.stderr
+    ids = np.asarray(Image.open(tmp_path / "out" / "mask" / "00000.png"))
+    alpha = np.asarray(Image.open(tmp_path / "out" / "alpha" / "00000.png"))
+    np.testing.assert_array_equal(alpha, np.where(ids > 0, 255, 0))  # any object is foreground
