@@ -455,10 +455,8 @@ OUTPUT_TYPES = ("mask", "alpha", "foreground", "composite")
 def _cmd_run(args) -> int:
     from collections import deque
 
-    from PIL import Image
-
     from .composite import composite, estimate_foreground, parse_background
-    from .io import MaskWriter, open_frames, stored_values
+    from .io import MaskWriter, open_frames, stored_values, write_image
     from .masks import mask_format
     from .outputs import ClipFolder, check_placement
     from .wrap import stabilized
@@ -510,9 +508,9 @@ def _cmd_run(args) -> int:
             if "foreground" in where:
                 colour = np.clip(estimate_foreground(frame, alpha) * 255 + 0.5, 0, 255).astype(np.uint8)
                 opacity = alpha if alpha.dtype == np.uint8 else (alpha >> 8).astype(np.uint8)  # RGBA PNGs are 8-bit
-                Image.fromarray(np.dstack([colour, opacity]), "RGBA").save(where["foreground"] / f"{name}.png")
+                write_image(where["foreground"] / f"{name}.png", np.dstack([colour, opacity]))
             if "composite" in where:
-                Image.fromarray(composite(frame, alpha, background)).save(where["composite"] / f"{name}.png")
+                write_image(where["composite"] / f"{name}.png", composite(frame, alpha, background))
             count += 1
             bar.update(1)
         folder.manifest["outputs"] = count
@@ -669,10 +667,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _cmd_compare(args) -> int:
-    from PIL import Image
-
     from .compare import compare_strip, plot_flicker, side_by_side
-    from .io import VIDEO_SUFFIXES, open_frames, open_masks, write_video
+    from .io import VIDEO_SUFFIXES, open_frames, open_masks, write_image, write_video
     from .outputs import atomic_file, check_new_file, check_placement
 
     if len(args.masks) < 2:
@@ -717,7 +713,7 @@ def _cmd_compare(args) -> int:
         strip = compare_strip(open_frames(args.frames), {label: open_masks(m) for label, m in zip(labels, args.masks)},
                               ids=ids, threshold=args.threshold)
         with atomic_file(out, overwrite=args.overwrite) as partial:
-            Image.fromarray(strip).save(partial)
+            write_image(partial, strip)
     if timeline is not None:
         with atomic_file(timeline, overwrite=args.overwrite, option="--timeline") as partial:
             plot_flicker(series, partial)

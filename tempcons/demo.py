@@ -5,11 +5,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
 
 from . import baselines, synthetic
 from .compare import compare_strip
+from .io import write_image
 from .metrics import ClipRuler
 from .stabilize import stabilize
 
@@ -86,7 +85,7 @@ def run_demo(out: str | Path | None = "tempcons_demo.png", *, n_frames: int = 48
         path = _free_path(Path(out))
         strip = compare_strip(clip.frames, {"raw (segmenter)": clip.masks, "tempcons balanced offline": best,
                                             "ground truth": clip.truth})
-        Image.fromarray(strip).save(path)
+        write_image(path, strip)
         echo(f"wrote {path} (rows: frame, raw masks, stabilized, ground truth; green = mask, "
              "magenta = changed since the frame before)")
     return rows
