@@ -13,6 +13,7 @@ A pixel of a mask or matte changed when its value moved by more than ``threshold
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -92,11 +93,26 @@ def _panel(frame: np.ndarray, value: np.ndarray, changed: np.ndarray, title: str
     return _titled(np.clip(image, 0, 255).astype(np.uint8), title)
 
 
+_END = object()
+
+
 def _walk(frames: Iterable, sets: dict, ids: bool, threshold: float) -> Iterator[tuple]:
-    """(t, frame, [(label, value, changed, share)]) for every frame."""
+    """(t, frame, [(label, value, changed, share)]) for every frame; every set must last as long
+    as the frames (a shorter or longer one is an error, never a silent cut)."""
     readers = {label: _reading(ids) for label in sets}
     previous = dict.fromkeys(sets)
-    for t, (frame, *masks) in enumerate(zip(frames, *sets.values())):
+    names = ["the frames", *sets]
+    sources = [iter(frames), *(iter(masks) for masks in sets.values())]
+    for t in itertools.count():
+        items = [next(source, _END) for source in sources]
+        ended = [name for name, item in zip(names, items) if item is _END]
+        if len(ended) == len(items):
+            return
+        if ended:
+            going = ", ".join(n for n in names if n not in ended)
+            raise ValueError(f"{', '.join(ended)} ended at frame {t}, before {going}; "
+                             "compare takes one mask per frame in every set")
+        frame, *masks = items
         frame = np.asarray(frame)
         if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
             raise ValueError(f"frame {t} must be an (H, W, 3) uint8 RGB image, got {frame.dtype} {frame.shape}")

@@ -51,6 +51,8 @@ def test_bad_inputs_are_named():
         list(side_by_side(frames[..., 0], {"raw": raw}))
     with pytest.raises(ValueError, match="at least 2 frames"):
         compare_strip(frames[:1], {"raw": raw[:1]})
+    with pytest.raises(ValueError, match="stable ended at frame 4, before the frames, raw"):
+        list(side_by_side(frames, {"raw": raw, "stable": stable[:4]}))
 
 
 def test_strip_has_a_row_per_set_below_the_frames():
