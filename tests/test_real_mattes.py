@@ -20,8 +20,9 @@ from tempcons.metrics import matting
 pytestmark = needs(MATTING)
 
 CLIPS = ["breakdance-on-kitesurf", "breakdance-on-parkour", "kitesurf-on-parkour", "parkour-on-kitesurf"]
-# (clip, input) pairs that meet the targets offline and at latency 0.
-MEETS = {(c, "raw_synthetic") for c in CLIPS if c != "kitesurf-on-parkour"}
+# (clip, input) pairs that meet the targets offline and at latency 0: every synthetic matte
+# (kitesurf-on-parkour's since the matte's sigma_color 0.02).
+MEETS = {(c, "raw_synthetic") for c in CLIPS}
 
 
 def _read(folder: Path, flags: int) -> np.ndarray:
@@ -50,7 +51,5 @@ def test_mattes_flicker_less_without_losing_accuracy(clip, source, latency):
     assert r["MSE"] <= 1.0, r
     if (name, source) in MEETS:
         assert r["dtSSD"] <= (0.6 if latency is None else 0.75) and r["MAD"] <= 1.02, r
-    elif source == "raw_mediapipe_selfie":
+    else:  # MediaPipe's mattes: never worse than raw, short of the dtSSD targets (docs/benchmarks.md)
         assert r["dtSSD"] <= 0.95 and r["MAD"] <= 1.0, r
-    else:  # kitesurf-on-parkour's exact-outside-the-noise synthetic matte: the documented miss
-        assert r["dtSSD"] <= 0.66 and r["MAD"] <= 1.2, r
