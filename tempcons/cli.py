@@ -454,11 +454,13 @@ OUTPUT_TYPES = ("mask", "alpha", "foreground", "composite")
 
 def _cmd_run(args) -> int:
     from collections import deque
+    from contextlib import ExitStack
 
     from .composite import composite, estimate_foreground, parse_background
     from .io import MaskWriter, open_frames, stored_values, write_image
     from .masks import mask_format
     from .outputs import ClipFolder, check_placement
+    from .video import H264Writer
     from .wrap import stabilized
 
     check_placement(args.out, [args.video])
@@ -482,40 +484,49 @@ def _cmd_run(args) -> int:
     mode, prepare, manifest["values"] = _written(None, args.kind, args.bits)
     folder = ClipFolder(args.out, manifest, overwrite=args.overwrite)
     names = iter(frames.names)
-    with folder as partial, _progress(len(frames), Path(args.video).name, args.quiet) as bar:
-        # One output: the folder is it; several: a subfolder each.
+    with folder as partial, _progress(len(frames), Path(args.video).name, args.quiet) as bar, ExitStack() as files:
+        # One output: the folder is it; several: a subfolder each; with --mp4, <output>.mp4 files
+        # (the foreground stays RGBA PNGs: MP4 holds no alpha). The input's audio goes with the composite.
         where = {k: partial if len(made) == 1 else partial / k for k in made}
+        videos = {k: files.enter_context(H264Writer(partial / f"{k}.mp4", fps=frames.fps or 25.0,
+                                                    audio_from=args.video if k == "composite" else None))
+                  for k in made if args.mp4 and k != "foreground"}
         depth = "I;16" if args.bits == 16 else "L"
         writers = {k: MaskWriter(where[k], mode=mode if k == "mask" else depth)
-                   for k in ("mask", "alpha", "raw") if k in made}
+                   for k in ("mask", "alpha", "raw") if k in made and k not in videos}
         for k in ("foreground", "composite"):
-            if k in made:
+            if k in made and k not in videos:
                 where[k].mkdir(parents=True, exist_ok=True)
+        needs_alpha = bool(set(made) - {"mask", "raw"}) or "mask" in videos
         count, kind = 0, args.kind
         for frame, mask in stabilized(frames, segment, latency=args.latency, kind=args.kind, preset=args.preset,
                                       flow=args.flow):
             name = next(names)
             mask = prepare(mask)
             kind = kind or mask_format(mask, None, "the segmenter's output").kind  # ids, or values
+            if "mask" in videos and kind in ("labels", "instances"):
+                raise ValueError("--mp4: label and instance id maps have no video form; write them as PNGs")
             # The matte as it is written: the foreground and the composite use exactly that.
-            alpha = stored_values(_alpha_of(mask, kind), depth) if set(made) - {"mask", "raw"} else None
-            if "mask" in writers:
-                writers["mask"].write(name, mask)
-            if "alpha" in writers:
-                writers["alpha"].write(name, alpha)
-            if "raw" in writers:
-                writers["raw"].write(name, raw.popleft())
+            alpha = stored_values(_alpha_of(mask, kind), "L" if videos else depth) if needs_alpha else None
+            for k, image in (("mask", mask), ("alpha", alpha), ("raw", raw.popleft() if args.raw else None)):
+                if k in writers:
+                    writers[k].write(name, image)
+                elif k in videos:
+                    videos[k].write(alpha if k == "mask" else image)
             if "foreground" in where:
                 colour = np.clip(estimate_foreground(frame, alpha) * 255 + 0.5, 0, 255).astype(np.uint8)
                 opacity = alpha if alpha.dtype == np.uint8 else (alpha >> 8).astype(np.uint8)  # RGBA PNGs are 8-bit
                 write_image(where["foreground"] / f"{name}.png", np.dstack([colour, opacity]))
-            if "composite" in where:
+            if "composite" in videos:
+                videos["composite"].write(composite(frame, alpha, background))
+            elif "composite" in where:
                 write_image(where["composite"] / f"{name}.png", composite(frame, alpha, background))
             count += 1
             bar.update(1)
         folder.manifest["outputs"] = count
     if not args.quiet:
-        print(f"wrote {count} frames of {', '.join(made)} to {args.out}")
+        audio = f"; audio {videos['composite'].audio}" if "composite" in videos else ""
+        print(f"wrote {count} frames of {', '.join(made)} to {args.out}{audio}")
     return 0
 
 
@@ -626,6 +637,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="composite background: '#RRGGBB', 'R,G,B', 'blur[:SIGMA]' or an image file "
                           "(default: %(default)s)")
     run.add_argument("--raw", action="store_true", help="also keep the segmenter's own masks, in raw/")
+    run.add_argument("--mp4", action="store_true",
+                     help="write mask, alpha, composite and raw as H.264 MP4 files (<output>.mp4) at the input's "
+                          "frame rate, the input's audio in composite.mp4; foreground stays RGBA PNGs "
+                          "(needs PyAV: tempcons[video])")
     return parser
 
 

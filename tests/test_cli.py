@@ -196,3 +196,38 @@ def test_run_composites_a_segmenter_of_instance_ids(tmp_path):
     ids = np.asarray(Image.open(tmp_path / "out" / "mask" / "00000.png"))
     alpha = np.asarray(Image.open(tmp_path / "out" / "alpha" / "00000.png"))
     np.testing.assert_array_equal(alpha, np.where(ids > 0, 255, 0))  # any object is foreground
+
+
+def _video_with_audio(path, frames, fps=12):
+    """An H.264 MP4 of ``frames`` with a second of AAC tone, as a phone records."""
+    av = pytest.importorskip("av")
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = frames.shape[2], frames.shape[1], "yuv420p"
+        audio = out.add_stream("aac", rate=48000)
+        for frame in frames:
+            for packet in video.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                out.mux(packet)
+        tone = av.AudioFrame.from_ndarray((0.2 * np.sin(np.arange(48000, dtype=np.float32) / 8))[None],
+                                          format="fltp", layout="mono")
+        tone.sample_rate = 48000
+        for packet in [*audio.encode(tone), *audio.encode(), *video.encode()]:
+            out.mux(packet)
+
+
+def test_run_writes_h264_videos_with_the_inputs_rate_and_audio(tmp_path):
+    av = pytest.importorskip("av")
+    clip = tc.synthetic.make_clip(n_frames=6, height=48, width=64, seed=8)
+    _video_with_audio(tmp_path / "in.mp4", clip.frames)
+    (tmp_path / "myseg.py").write_text("def segment(frame):\n    return (frame.mean(axis=2) / 255.0).astype('float32')\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    res = tempcons("run", tmp_path / "in.mp4", "--segmenter", "myseg:segment", "-o", tmp_path / "out", "--mp4",
+                   "--output-type", "mask", "composite", "foreground", "--raw", env=env)
+    assert res.returncode == 0, res.stderr
+    assert "audio copied (aac)" in res.stdout
+    for name, streams in (("composite.mp4", ["h264", "aac"]), ("mask.mp4", ["h264"]), ("raw.mp4", ["h264"])):
+        with av.open(str(tmp_path / "out" / name)) as video:
+            assert [s.codec_context.name for s in video.streams] == streams, name
+            assert video.streams.video[0].average_rate == 12
+            assert sum(1 for _ in video.decode(video=0)) == 6
+    assert len(list((tmp_path / "out" / "foreground").glob("*.png"))) == 6  # MP4 holds no alpha
