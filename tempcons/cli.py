@@ -608,7 +608,8 @@ def _parser() -> argparse.ArgumentParser:
     cmp.add_argument("masks", nargs="+",
                      help="two or more mask sets of the clip (PNG folder, video, .npy), e.g. raw and stable")
     cmp.add_argument("-o", "--out", required=True,
-                     help="a video (.mp4, .avi, ...: every frame, sides next to each other) or a .png (a few frames, "
+                     help="a video (.mp4: H.264 through PyAV, tempcons[video]; .avi, ...: OpenCV; every frame, "
+                          "sides next to each other) or a .png (a few frames, "
                           "one row per set)")
     cmp.add_argument("--labels", nargs="+", help="a name per mask set (default: the folder or file names)")
     cmp.add_argument("--timeline", help="the flicker timeline PNG (default: OUT's name + _timeline.png; "
@@ -685,6 +686,7 @@ def _cmd_compare(args) -> int:
     from .compare import compare_strip, plot_flicker, side_by_side
     from .io import VIDEO_SUFFIXES, open_frames, open_masks, write_image, write_video
     from .outputs import atomic_file, check_new_file, check_placement
+    from .video import H264Writer
 
     if len(args.masks) < 2:
         raise ValueError("compare needs at least two mask sets (e.g. raw/ stable/)")
@@ -720,8 +722,14 @@ def _cmd_compare(args) -> int:
                 yield image
 
     if video:
+        fps = args.fps or frames.fps or 25.0
         with atomic_file(out, overwrite=args.overwrite) as partial:
-            write_video(partial, images(), fps=args.fps or frames.fps or 25.0)
+            if out.suffix.lower() == ".mp4":  # H.264, which browsers play (PyAV)
+                with H264Writer(partial, fps=fps) as writer:
+                    for image in images():
+                        writer.write(image)
+            else:
+                write_video(partial, images(), fps=fps)
     else:
         for _ in images():
             pass

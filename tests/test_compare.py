@@ -76,6 +76,12 @@ def test_command_writes_a_video_a_strip_and_a_timeline(tmp_path, capsys):
     video = open_frames(tmp_path / "side.avi")
     assert len(video) == 6 and video.size == (64 + 22, 2 * 80 + 4) and video.fps == pytest.approx(12)
     assert (tmp_path / "side_timeline.png").stat().st_size > 1000
+    av = pytest.importorskip("av")
+    assert main(base + ["-o", str(tmp_path / "side.mp4"), "--fps", "12", "--no-timeline"]) == 0
+    with av.open(str(tmp_path / "side.mp4")) as video:  # H.264, which browsers play
+        stream = video.streams.video[0]
+        assert stream.codec_context.name == "h264" and stream.average_rate == 12
+        assert (stream.height, stream.width) == (64 + 22, 2 * 80 + 4) and sum(1 for _ in video.decode(video=0)) == 6
     assert main(base + ["-o", str(tmp_path / "strip.png"), "--labels", "before", "after", "--no-timeline"]) == 0
     assert np.asarray(Image.open(tmp_path / "strip.png")).shape == (3 * (64 + 22), 5 * 80, 3)
     assert not (tmp_path / "strip_timeline.png").exists()
