@@ -731,10 +731,7 @@ def _cmd_compare(args) -> int:
             else:
                 write_video(partial, images(), fps=fps)
     else:
-        for _ in images():
-            pass
-        strip = compare_strip(open_frames(args.frames), {label: open_masks(m) for label, m in zip(labels, args.masks)},
-                              ids=ids, threshold=args.threshold)
+        strip, series = compare_strip(frames, sets, ids=ids, threshold=args.threshold)
         with atomic_file(out, overwrite=args.overwrite) as partial:
             write_image(partial, strip)
     if timeline is not None:

@@ -175,7 +175,7 @@ def side_by_side(frames: Iterable, sets: dict, *, ids: bool = False,
 
 
 def compare_strip(frames: np.ndarray, sets: dict, *, columns: int = 6, ids: bool = False,
-                  threshold: float = 0.25) -> np.ndarray:
+                  threshold: float = 0.25) -> tuple[np.ndarray, dict]:
     """A picture of a few frames: one labelled row per mask set, changed pixels in magenta.
 
     Parameters
@@ -188,19 +188,25 @@ def compare_strip(frames: np.ndarray, sets: dict, *, columns: int = 6, ids: bool
 
     Returns
     -------
-    ndarray, uint8, RGB
+    picture : ndarray, uint8, RGB
+    shares : dict of str -> list of float
+        Per set, the share of pixels changed at every frame of the clip (0 at the first), as
+        :func:`plot_flicker` takes them.
     """
     n = len(frames)
     if n < 2:
         raise ValueError(f"frames must hold at least 2 frames to show changes, got {n}")
     shown = set(np.linspace(1, n - 1, min(columns, n - 1)).round().astype(int).tolist())
     rows = {"frame": [], **{label: [] for label in sets}}
+    shares = {label: [] for label in sets}
     for t, frame, sides in _walk(frames, sets, ids, threshold):
+        for label, value, changed, share in sides:
+            shares[label].append(share)
+            if t in shown:
+                rows[label].append(_panel(frame, value, changed, f"{label}: changed {100 * share:.1f}%"))
         if t in shown:
             rows["frame"].append(_titled(frame, f"frame {t}"))
-            for label, value, changed, share in sides:
-                rows[label].append(_panel(frame, value, changed, f"{label}: changed {100 * share:.1f}%"))
-    return np.vstack([np.hstack(row) for row in rows.values()])
+    return np.vstack([np.hstack(row) for row in rows.values()]), shares
 
 
 def plot_flicker(series: dict, path: str | Path, *, title: str = "changed pixels per frame") -> None:

@@ -83,7 +83,7 @@ def run_demo(out: str | Path | None = "tempcons_demo.png", *, n_frames: int = 48
          f"(ground truth {ruler.truth_flicker:.5f}), IoU {raw['J']:.4f} -> {bal['J']:.4f}")
     if out is not None:
         path = _free_path(Path(out))
-        strip = compare_strip(clip.frames, {"raw (segmenter)": clip.masks, "tempcons balanced offline": best,
+        strip, _ = compare_strip(clip.frames, {"raw (segmenter)": clip.masks, "tempcons balanced offline": best,
                                             "ground truth": clip.truth})
         write_image(path, strip)
         echo(f"wrote {path} (rows: frame, raw masks, stabilized, ground truth; green = mask, "

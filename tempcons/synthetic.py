@@ -106,6 +106,20 @@ def _silhouette(height: int, width: int, cx: float, cy: float, size: float, phas
     return m.astype(bool)
 
 
+def _panning(height: int, width: int, n_frames: int, rng: np.random.Generator, pan: np.ndarray,
+             low: float, span: float):
+    """A textured plane (values in [low, low + span]) seen through a window that pans ``pan`` px
+    per frame: returns the background of frame t, float32 (H, W, 3)."""
+    margin = int(np.ceil(np.abs(pan).max() * n_frames)) + 4
+    plane = (texture(height + 2 * margin, width + 2 * margin, rng) * span + low).astype(np.float32)
+
+    def at(t: int) -> np.ndarray:
+        shift = np.float32([[1, 0, margin - pan[0] * t], [0, 1, margin - pan[1] * t]])
+        return cv2.warpAffine(plane, shift, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+
+    return at
+
+
 def _smooth_noise(height: int, width: int, rng: np.random.Generator, cells: int) -> np.ndarray:
     small = rng.standard_normal((cells, max(2, cells * width // height))).astype(np.float32)
     return cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC)
@@ -153,9 +167,7 @@ def make_clip(n_frames: int = 48, height: int = 144, width: int = 192, *, seed: 
             raise ValueError(f"{name} must be in [0, 1], got {p!r}")
     rng = np.random.default_rng(seed)
     unit = height / 144.0
-    pan = np.array([0.7, 0.25]) * unit
-    margin = int(np.ceil(np.abs(pan).max() * n_frames)) + 4
-    bg = (texture(height + 2 * margin, width + 2 * margin, rng) * 200 + 30).astype(np.float32)
+    background = _panning(height, width, n_frames, rng, np.array([0.7, 0.25]) * unit, 30, 200)
     fg_tex = (texture(height, width, rng) * 160 + 60).astype(np.float32)[..., ::-1]
     frames = np.empty((n_frames, height, width, 3), np.uint8)
     truth = np.empty((n_frames, height, width), bool)
@@ -170,9 +182,7 @@ def make_clip(n_frames: int = 48, height: int = 144, width: int = 192, *, seed: 
         cy = 0.55 * height + 0.03 * height * np.sin(t / 3.0)
         sil = _silhouette(height, width, cx, cy, size, t / 2.5)
         truth[t] = sil
-        ox, oy = margin - pan[0] * t, margin - pan[1] * t
-        shift = np.float32([[1, 0, ox], [0, 1, oy]])
-        frame = cv2.warpAffine(bg, shift, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+        frame = background(t)
         # The person's texture moves with the person: sample it shifted by the body position.
         tex = cv2.warpAffine(fg_tex, np.float32([[1, 0, -(cx - x_start)], [0, 1, 0]]), (width, height),
                              borderMode=cv2.BORDER_REFLECT)
@@ -442,9 +452,7 @@ def make_thin_matte_clip(n_frames: int = 40, height: int = 144, width: int = 192
             raise ValueError(f"{name} must be in [0, 1], got {v!r}")
     rng = np.random.default_rng(seed)
     unit = height / 144.0
-    pan = np.array([0.6, 0.2]) * unit
-    margin = int(np.ceil(np.abs(pan).max() * n_frames)) + 4
-    bg = (texture(height + 2 * margin, width + 2 * margin, rng) * 120 + 120).astype(np.float32)
+    panning = _panning(height, width, n_frames, rng, np.array([0.6, 0.2]) * unit, 120, 120)
     fg_colour = np.float32([40, 50, 70])
     shape = (n_frames, height, width)
     frames, alpha, mattes = np.empty(shape + (3,), np.uint8), np.empty(shape, np.float32), np.empty(shape, np.float32)
@@ -471,9 +479,7 @@ def make_thin_matte_clip(n_frames: int = 40, height: int = 144, width: int = 192
         truth = np.maximum.reduce([body, band, *per_line])
         alpha[t], lines_out[t], band_out[t] = truth, np.maximum.reduce(per_line) > 0.1, (band > 0.1) & (body < 0.5)
 
-        ox, oy = margin - pan[0] * t, margin - pan[1] * t
-        background = cv2.warpAffine(bg, np.float32([[1, 0, ox], [0, 1, oy]]), (width, height),
-                                    flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+        background = panning(t)
         frame = (truth[..., None] * fg_colour + (1 - truth[..., None]) * background
                  + rng.normal(0, 1.5, background.shape))
         frames[t] = np.clip(frame, 0, 255).astype(np.uint8)

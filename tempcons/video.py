@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .io import stored_values
+
 __all__ = ["H264Writer", "VIDEO_INSTALL"]
 
 #: How to install what :class:`H264Writer` needs.
@@ -87,21 +89,13 @@ class H264Writer:
 
         Raises
         ------
-        ValueError
+        ValueError, TypeError
             Another size than the first frame's, an odd width or height (H.264 in yuv420p stores
-            even sizes only), or values out of range.
+            even sizes only), or a mask 8 bits cannot hold (:func:`tempcons.io.stored_values`).
         """
         image = np.asarray(image)
-        if image.ndim == 2:
-            if image.dtype.kind == "f":
-                if not (np.isfinite(image).all() and 0 <= image.min(initial=0) and image.max(initial=0) <= 1):
-                    raise ValueError(f"{self.path}: a float mask must hold values in [0, 1]")
-                image = np.round(image * 255).astype(np.uint8)
-            elif image.dtype == np.bool_:
-                image = image.astype(np.uint8) * 255
-            if image.dtype != np.uint8:
-                raise ValueError(f"{self.path}: masks are written as 8-bit grey; got {image.dtype}")
-            image = np.repeat(image[..., None], 3, axis=2)
+        if image.ndim == 2:  # stored as an 8-bit grey PNG would store it
+            image = np.repeat(stored_values(image, "L")[..., None], 3, axis=2)
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"{self.path}: frames are (H, W, 3) uint8 RGB, got {image.dtype} {image.shape}")
         if self._stream is None:

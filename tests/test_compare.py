@@ -57,8 +57,10 @@ def test_bad_inputs_are_named():
 
 def test_strip_has_a_row_per_set_below_the_frames():
     frames, raw, stable = _sets()
-    strip = compare_strip(frames, {"raw": raw, "stable": stable}, columns=3)
+    strip, shares = compare_strip(frames, {"raw": raw, "stable": stable}, columns=3)
     assert strip.shape == (3 * (32 + 22), 3 * 48, 3)
+    assert shares == {label: [s[label] for _, s in side_by_side(frames, {"raw": raw, "stable": stable})]
+                      for label in ("raw", "stable")}
 
 
 def _write(folder, images):

@@ -10,6 +10,7 @@ DAVIS-2016's, computed by :func:`tempcons.metrics.stability.temporal_stability`.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -21,7 +22,8 @@ from skimage.morphology import disk
 from .stability import temporal_stability as _pair_stability
 
 __all__ = ["region_similarity", "boundary_accuracy", "boundary_f_measure", "temporal_stability", "boundary_map", "statistics", "decay_corrected",
-           "evaluate_sequence", "object_scores", "global_table", "TASKS"]
+           "evaluate_sequence", "object_scores", "object_count", "global_table",
+           "TASKS"]
 
 TASKS = ("semi-supervised", "unsupervised")
 
@@ -171,8 +173,10 @@ def boundary_accuracy(pred: np.ndarray, gt: np.ndarray, void: np.ndarray | None 
     return out[0] if single else out
 
 
+@functools.lru_cache(maxsize=16)
 def _tolerance_disk(shape: tuple, bound_th: float) -> np.ndarray:
-    """The dilation disk of F: radius ``ceil(bound_th * hypot(H, W))`` px, or ``bound_th`` px when >= 1."""
+    """The dilation disk of F: radius ``ceil(bound_th * hypot(H, W))`` px, or ``bound_th`` px when >= 1.
+    Made once per frame size (every frame of every object asks for it); read, never written."""
     radius = bound_th if bound_th >= 1 else math.ceil(bound_th * math.hypot(*shape))
     return disk(int(radius)).astype(np.uint8)
 
@@ -352,6 +356,19 @@ def _frames_of(data, name: str):
         yield frame
 
 
+def object_count(first_gt: np.ndarray) -> int:
+    """The objects of a sequence: the largest id of its first ground-truth frame, void (255) aside.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> object_count(np.array([[0, 2, 255], [1, 0, 0]], np.uint8))
+    2
+    """
+    ids = first_gt[first_gt != 255]
+    return int(ids.max()) if ids.size else 0
+
+
 def _objects(labels: np.ndarray, n: int) -> list:
     """Masks of ids 1..n of one label frame."""
     return [labels == k for k in range(1, n + 1)]
@@ -464,8 +481,7 @@ def evaluate_sequence(pred, gt, *, task: str = "semi-supervised", max_proposals:
         if p.shape != g.shape:
             raise ValueError(f"pred and gt frame {t} differ in shape: {p.shape} and {g.shape}")
         if t == 0:
-            first = g[g != 255]
-            n_objects = int(first.max()) if first.size else 0
+            n_objects = object_count(g)
         if not semi:
             n_ids = max(int(p.max(initial=0)), scores[-1].shape[0] - 1 if scores else 0)
             if n_ids > max_proposals:

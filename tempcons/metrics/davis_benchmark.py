@@ -24,7 +24,7 @@ import numpy as np
 from ..io import open_masks
 from ..outputs import atomic_file
 from ..threads import set_threads
-from .davis import TASKS, evaluate_sequence, global_table
+from .davis import TASKS, evaluate_sequence, global_table, object_count
 
 __all__ = ["DavisBenchmark", "evaluate_davis", "write_davis_csv", "sequence_list", "GLOBAL_COLUMNS"]
 
@@ -116,7 +116,8 @@ def _sequences(root: Path, truth: Path, task: str, subset: str, sequences) -> li
 
 
 def _read(gt_dir: Path, results_dir: Path, task: str) -> tuple[Iterable, Iterable]:
-    """The truth and the method's frames of one sequence, paired by file name, read lazily."""
+    """The truth and the method's frames of one sequence, paired by file name, read lazily (and
+    binary DAVIS-2016 truth refused at its first frame)."""
     gt, pred = open_masks(gt_dir), open_masks(results_dir)
     present = set(pred.names)
     scored = gt.names[1:-1] if task == "semi-supervised" else gt.names
@@ -135,17 +136,20 @@ def _read(gt_dir: Path, results_dir: Path, task: str) -> tuple[Iterable, Iterabl
                 # does not read their results: an absent one stands in as empty.
                 yield np.zeros(gt.size, np.uint8)
 
-    return gt, frames()
+    def truths():
+        for t, truth in enumerate(gt):
+            if t == 0 and object_count(truth) == 0 and (truth == 255).any():
+                raise ValueError(f"{gt_dir}: the first frame holds only 0 and 255, which davis2017-evaluation reads "
+                                 "as background and void, so no object; DAVIS-2016 binary masks must be written as "
+                                 "indices (255 -> 1) for this evaluation")
+            yield truth
+
+    return truths(), frames()
 
 
 def _evaluate_one(name: str, gt_dir: Path, results_dir: Path, task: str) -> dict:
     if not results_dir.is_dir():
         raise FileNotFoundError(f"{results_dir} not found: no results for sequence {name}")
-    first = next(iter(open_masks(gt_dir)))
-    if not (first[first != 255] > 0).any() and (first == 255).any():
-        raise ValueError(f"{gt_dir}: the first frame holds only 0 and 255, which davis2017-evaluation reads as "
-                         "background and void, so no object; DAVIS-2016 binary masks must be written as indices "
-                         "(255 -> 1) for this evaluation")
     gt, pred = _read(gt_dir, results_dir, task)
     try:
         return evaluate_sequence(pred, gt, task=task)

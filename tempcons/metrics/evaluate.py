@@ -29,7 +29,7 @@ from .._validate import check_flow, check_frame
 from ..flow import pair_flows
 from ..masks import as_unit, mask_format, uint8_scale_of
 from . import matting, semantic
-from .davis import boundary_accuracy, global_table, object_scores, region_similarity, statistics
+from .davis import boundary_accuracy, global_table, object_count, object_scores, region_similarity, statistics
 from .flicker import _area_jitter, boundary_jitter, temporal_change, warping_error
 from .stability import _descriptor, _match_cost
 
@@ -486,8 +486,7 @@ class _DavisLabels(_Metric):
 
     def update(self, walk: _Walk) -> None:
         if walk.t == 0:
-            first = walk.now.gt[walk.now.gt != 255]
-            self.n_objects = int(first.max()) if first.size else 0
+            self.n_objects = object_count(walk.now.gt)
         if walk.t < 2:
             return
         before = walk.steps[-2]  # frame t - 1, now known not to be the clip's last
