@@ -423,13 +423,40 @@ class SegmenterError(RuntimeError):
     """The user's segmenter raised; the message names it and the frame."""
 
 
-def _segmenter(spec: str):
-    """The segmenter ``--segmenter`` names (:func:`tempcons.segmenters.load_segmenter`), raising
-    :class:`SegmenterError` with the frame's number when it fails on one."""
+def _segmenter_options(pairs: list[str]) -> dict:
+    """``--segmenter-option KEY=VALUE`` as :class:`tempcons.segmenters.OnnxSegmenter`'s options: a
+    key that is one of its parameters sets it, any other key is a constant input of the model.
+    Values are numbers, comma-separated numbers, or text."""
+    import inspect
+
+    from .segmenters import OnnxSegmenter
+
+    def value(text: str):
+        parts = text.split(",")
+        try:
+            numbers = [float(p) if any(c in p for c in ".eE") else int(p) for p in parts]
+        except ValueError:
+            return text
+        return numbers[0] if len(numbers) == 1 else numbers
+
+    parameters = set(inspect.signature(OnnxSegmenter).parameters) - {"path", "constants", "providers"}
+    options, constants = {}, {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--segmenter-option takes KEY=VALUE, got {pair!r}")
+        (options if key in parameters else constants)[key] = value(text)
+    return {**options, "constants": constants} if constants else options
+
+
+def _segmenter(spec: str, pairs: list[str] | None = None):
+    """The segmenter ``--segmenter`` names (:func:`tempcons.segmenters.load_segmenter`) with the
+    ``--segmenter-option`` pairs, raising :class:`SegmenterError` with the frame's number when it
+    fails on one."""
     from .segmenters import load_segmenter
 
     try:
-        fn = load_segmenter(spec)
+        fn = load_segmenter(spec, **_segmenter_options(pairs or []))
     except ValueError:
         raise  # it names the segmenter already
     except ImportError as e:  # a missing module, or MediaPipe (whose message says what to install)
@@ -470,7 +497,7 @@ def _cmd_run(args) -> int:
         background = parse_background(args.background, frames.size) if "composite" in made else None
     except ValueError as e:
         raise ValueError(f"--background: {e}") from None
-    fn = _segmenter(args.segmenter)
+    fn = _segmenter(args.segmenter, args.segmenter_option)
     raw = deque()
 
     def segment(frame):
@@ -480,7 +507,8 @@ def _cmd_run(args) -> int:
         return mask
 
     manifest = _manifest(command="run", kind=args.kind, preset=args.preset, latency=args.latency, flow=args.flow,
-                         bits=args.bits, inputs={"frames": frames}, segmenter=args.segmenter, made=made)
+                         bits=args.bits, inputs={"frames": frames}, segmenter=args.segmenter,
+                         segmenter_options=args.segmenter_option or [], made=made)
     mode, prepare, manifest["values"] = _written(None, args.kind, args.bits)
     folder = ClipFolder(args.out, manifest, overwrite=args.overwrite)
     names = iter(frames.names)
@@ -626,8 +654,13 @@ def _parser() -> argparse.ArgumentParser:
                          help="run a per-frame segmenter on a video and stabilize its output on the fly")
     run.add_argument("video")
     run.add_argument("--segmenter", required=True,
-                     help="mediapipe[:general|landscape] (MediaPipe 0.10.14, see README), or module:function or "
-                          "path/to/file.py:function taking an RGB frame, returning a mask")
+                     help="mediapipe[:general|landscape] (MediaPipe 0.10.14, see README), onnx:MODEL.onnx "
+                          "(onnxruntime: tempcons[onnx]), or module:function or path/to/file.py:function taking an "
+                          "RGB frame, returning a mask")
+    run.add_argument("--segmenter-option", action="append", metavar="KEY=VALUE",
+                     help="for onnx: size=512,512, mean=0.5, std=0.5, output=NAME, channel=N, activation=sigmoid, "
+                          "threads=N, or NAME=VALUE for a constant input of the model (downsample_ratio=0.25); "
+                          "repeat for several")
     run.add_argument("-o", "--out", required=True,
                      help="output folder: PNGs of the one output, or a subfolder per output (mask/, alpha/, ...)")
     run.add_argument("--output-type", nargs="+", choices=OUTPUT_TYPES, default=["mask"],
