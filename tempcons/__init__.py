@@ -13,8 +13,8 @@ from .instances import InstanceTracker, track_instances
 from .settings import PRESETS, Settings
 from .stabilize import Stabilizer, stabilize
 from .threads import set_threads
+from ._version import __version__
 
-__version__ = "0.1.0"
 __all__ = ["stabilize", "Stabilizer", "Settings", "PRESETS", "set_threads", "track_instances", "InstanceTracker",
            "composite", "estimate_foreground",
            "baselines", "flow", "io", "metrics", "probs", "synthetic", "wrap", "__version__"]

@@ -20,18 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
+from ._version import __version__
+from .batch import (make_manifest, manifest_differences, matte_of, progress_bar, stabilize_files, storage,
+                    stored_kind)
 from .outputs import abandon
 
 _KINDS = ("binary", "soft", "alpha", "labels", "instances", "probs")
-
-
-def _progress(total: int | None, desc: str, quiet: bool):
-    from tqdm import tqdm
-
-    # disable=None: no bar when stderr is not a terminal (a log file gets no escape codes).
-    return tqdm(total=total, desc=desc, unit="frame", disable=True if quiet else None, leave=False,
-                dynamic_ncols=True)
 
 
 def _latency(text: str) -> int | None:
@@ -53,154 +47,6 @@ def _protocol(text: str) -> tuple[str, str]:
     return metric, name
 
 
-def _kind_for(masks, kind: str | None) -> str | None:
-    """Palette and 16-bit PNGs hold ids (labels) unless told otherwise, or unless tempcons wrote
-    them as 16-bit soft masks or mattes (its manifest says so)."""
-    if kind is None and masks.mode in ("P", "I;16"):
-        from .outputs import read_manifest
-
-        made = read_manifest(masks.path) if masks.mode == "I;16" and masks.path.is_dir() else None
-        if made is not None and made.get("values") == "unit":
-            return made["kind"] if made["kind"] in ("soft", "alpha") else "soft"
-        return "labels"
-    return kind
-
-
-def _written(stored: str | None, kind: str | None, bits: int | None):
-    """How results are stored: the writer's PNG mode, a function that prepares each result, and
-    what the stored values are ("ids" or "unit": values in [0, 1] times the PNG's depth).
-
-    Ids (palette, 16-bit, integer labels) are stored exactly; soft masks and mattes keep the
-    input's depth unless ``--bits`` asks for another, in which case they are rescaled through
-    [0, 1] (never cast: 0.7 must not become 0).
-    """
-    ids = kind in ("labels", "instances") or (kind is None and stored in ("P", "I;16"))
-    if bits is not None and (ids or stored == "P"):
-        raise ValueError(f"--bits {bits}: labels and instance ids are stored exactly as they came in; "
-                         "--bits is for soft masks and mattes")
-    if kind == "probs":
-        raise ValueError("--kind probs: (T, H, W, C) class probabilities have no PNG form; stabilize them "
-                         "with tempcons.stabilize(..., kind='probs') in Python")
-    if bits is None:
-        return (stored if stored in ("L", "I;16", "P") else None), lambda res: res, "ids" if ids else "unit"
-    from .masks import as_unit
-
-    def unit(res: np.ndarray) -> np.ndarray:
-        if res.dtype.kind == "f" or res.dtype == np.bool_:
-            return res  # the writer scales these itself
-        return as_unit(res, f"--bits {bits}: a stabilized mask", uint8_scale=255)
-
-    return ("I;16" if bits == 16 else "L"), unit, "unit"
-
-
-def _manifest(*, command: str, kind, preset: str, latency, flow: str, bits, inputs: dict, **extra) -> dict:
-    """What a result folder records of how it was made; a rerun reuses it only if all of this matches."""
-    from .settings import settings_for
-
-    return {"tempcons": __version__, "command": command, "kind": kind or "inferred", "preset": preset,
-            "latency": "offline" if latency is None else latency, "flow": flow, "bits": bits,
-            "settings": settings_for(preset, {}).as_dict(),
-            "inputs": {role: {"path": str(Path(src.path).resolve()), "count": len(src)}
-                       for role, src in inputs.items()}, **extra}
-
-
-def _differences(old: dict, new: dict) -> list[str]:
-    return [f"{key} {old.get(key)!r} -> {new[key]!r}" for key in new if key != "outputs" and old.get(key) != new[key]]
-
-
-def _alpha_of(mask: np.ndarray, kind: str | None) -> np.ndarray:
-    """A stabilized mask as the matte a composite uses: any object of an id map is foreground."""
-    from .masks import as_unit
-
-    if kind in ("labels", "instances"):
-        return mask > 0
-    return as_unit(mask, "stabilized mask")
-
-
-def _stabilize_clip(frames, masks, folder, *, kind, preset, latency, flow, bits, quiet,
-                    video=None, composite=None, composite_out=None, overwrite=False) -> int:
-    """Stabilize one clip from its sources into ``folder`` (a :class:`~tempcons.outputs.ClipFolder`), and
-    optionally a mask video or a composite video; returns the frame count."""
-    from collections import deque
-    from contextlib import ExitStack
-
-    from .composite import composite as blend, parse_background
-    from .io import MaskWriter, write_video
-    from .outputs import atomic_file
-    from .stabilize import Stabilizer, stabilize
-
-    if len(frames) != len(masks) and frames.path.is_dir() and masks.path.is_dir():
-        raise ValueError(f"{frames.path} has {len(frames)} frames but {masks.path} has {len(masks)} masks")
-    kind = _kind_for(masks, kind)
-    mode, prepare, folder.manifest["values"] = _written(masks.mode, kind, bits)
-    try:
-        background = None if composite is None else parse_background(composite, frames.size)
-    except ValueError as e:
-        raise ValueError(f"--composite: {e}") from None
-    bar = _progress(len(masks) * (2 if latency is None else 1), Path(masks.path).name, quiet)
-
-    def tick(items):
-        for item in items:
-            yield item
-            bar.update(1)
-
-    def results():
-        """(frame, stabilized mask) pairs in order."""
-        if latency is None:  # the whole clip in memory: forward and backward passes
-            all_frames = np.stack(list(frames))
-            out_masks = stabilize(all_frames, np.stack(list(masks)), kind=kind, preset=preset, latency=None,
-                                  flow=flow, progress=tick)
-            yield from zip(all_frames, out_masks)
-            return
-        stab = Stabilizer(kind=kind, preset=preset, latency=latency, flow=flow)
-        held = deque()
-        mask_iter = iter(masks)
-        seen = 0
-        for frame in frames:
-            mask = next(mask_iter, None)
-            if mask is None:
-                raise ValueError(f"{frames.path} has more frames than {masks.path} has masks ({seen})")
-            seen += 1
-            held.append(frame)
-            res = stab.update(frame, mask)
-            bar.update(1)
-            if res is not None:
-                yield held.popleft(), res
-        if next(mask_iter, None) is not None:
-            raise ValueError(f"{frames.path} gave {seen} frames but {masks.path} has more masks")
-        for res in stab.flush():
-            yield held.popleft(), res
-
-    def alpha(mask):
-        return _alpha_of(mask, kind="labels" if kind is None and masks.mode in ("P", "I;16") else kind)
-
-    names = iter(masks.names)
-    with ExitStack() as stack:
-        partial = stack.enter_context(folder)
-        writer = MaskWriter(partial, mode=mode, palette=masks.palette)
-        sink = composite_out or video
-        shown = None if sink is None else stack.enter_context(
-            atomic_file(sink, overwrite=overwrite, option="--composite-out" if composite_out else "--video"))
-
-        def outputs():
-            """Write each mask; pass on what the video (if any) shows: the mask or the composite."""
-            for frame, res in results():
-                res = prepare(res)
-                writer.write(next(names), res)
-                yield alpha(res) if composite_out is None else blend(frame, alpha(res), background)
-
-        try:
-            if shown is not None:
-                write_video(shown, outputs(), fps=frames.fps or 25.0, overwrite=True)
-            else:
-                for _ in outputs():
-                    pass
-        finally:
-            bar.close()
-        folder.manifest["outputs"] = writer.count
-    return writer.count
-
-
 def _cmd_stabilize(args) -> int:
     from .io import open_frames, open_masks
     from .outputs import ClipFolder, check_new_file, check_placement
@@ -216,10 +62,10 @@ def _cmd_stabilize(args) -> int:
             check_placement(path, inputs, option=option)
             check_new_file(path, overwrite=args.overwrite, option=option)
     frames, masks = open_frames(args.frames), open_masks(args.masks)
-    manifest = _manifest(command="stabilize", kind=args.kind, preset=args.preset, latency=args.latency,
+    manifest = make_manifest(command="stabilize", kind=args.kind, preset=args.preset, latency=args.latency,
                          flow=args.flow, bits=args.bits, inputs={"frames": frames, "masks": masks})
     folder = ClipFolder(args.out, manifest, overwrite=args.overwrite)
-    n = _stabilize_clip(frames, masks, folder, kind=args.kind, preset=args.preset, latency=args.latency,
+    n = stabilize_files(frames, masks, folder, kind=args.kind, preset=args.preset, latency=args.latency,
                         flow=args.flow, bits=args.bits, quiet=args.quiet, video=args.video,
                         composite=args.composite, composite_out=args.composite_out, overwrite=args.overwrite)
     if not args.quiet:
@@ -280,10 +126,10 @@ def _cmd_eval(args) -> int:
     for name, pred_path, gt_path, frames_path in tqdm(clips, desc="clips", unit="clip",
                                                       disable=True if args.quiet or len(clips) == 1 else None):
         pred = open_masks(pred_path)
-        kind = _kind_for(pred, args.kind)
+        kind = stored_kind(pred, args.kind)
         gt = None if gt_path is None else open_masks(gt_path)
         frames = None if frames_path is None else open_frames(frames_path)
-        with _progress(len(pred), name, args.quiet) as bar:
+        with progress_bar(len(pred), name, args.quiet) as bar:
             results.append(evaluate(pred, gt=gt, frames=frames, kind=kind, metrics=args.metrics, name=name,
                                     protocols=dict(args.protocol or []), progress=bar.update))
     table = aggregate(results)
@@ -393,13 +239,13 @@ def _cmd_batch(args) -> int:
         out = root_out / seq.name
         check_placement(out, [seq.frames, seq.masks, seq.truth])
         frames, masks = open_frames(seq.frames), open_masks(seq.masks)
-        manifest = _manifest(command="batch", kind=args.kind, preset=args.preset, latency=args.latency,
+        manifest = make_manifest(command="batch", kind=args.kind, preset=args.preset, latency=args.latency,
                              flow=args.flow, bits=args.bits, inputs={"frames": frames, "masks": masks})
         # Refuses a folder of files tempcons did not write, --overwrite or not.
         folder = ClipFolder(out, manifest, overwrite=True)
-        differences = None if folder.previous is None else _differences(folder.previous, manifest)
+        differences = None if folder.previous is None else manifest_differences(folder.previous, manifest)
         if differences is None or args.overwrite:
-            plan.append((seq, frames, masks, folder))
+            plan.append(seq)
         elif differences:
             refused.append(f"{seq.name} ({', '.join(differences)[:200]})")
         else:
@@ -408,14 +254,33 @@ def _cmd_batch(args) -> int:
         raise FileExistsError(f"{len(refused)} sequence(s) in {root_out} were made differently: "
                               f"{'; '.join(refused[:3])}{' ...' if len(refused) > 3 else ''}; "
                               "pass --overwrite to replace them or choose another -o")
-    for seq, frames, masks, folder in tqdm(plan, desc="sequences", unit="seq",
-                                           disable=True if args.quiet else None):
-        n = _stabilize_clip(frames, masks, folder, kind=args.kind, preset=args.preset, latency=args.latency,
-                            flow=args.flow, bits=args.bits, quiet=args.quiet)
-        if not args.quiet and not sys.stderr.isatty():  # logs get one line per sequence instead of bars
-            print(f"{seq.name}: {n} masks", flush=True)
+    from .batch import ClipJob, stabilize_clip
+    from .distributed import Failure, run_tasks
+
+    jobs = [ClipJob(frames=str(seq.frames), masks=str(seq.masks), out=str(root_out / seq.name), name=seq.name,
+                    kind=args.kind, preset=args.preset, latency=args.latency, flow=args.flow, bits=args.bits,
+                    overwrite=args.overwrite) for seq in plan]
+    with tqdm(total=len(jobs), desc="sequences", unit="seq", disable=True if args.quiet else None) as bar:
+        def ended(name, result):
+            bar.update(1)
+            if not args.quiet and not sys.stderr.isatty():  # logs get one line per sequence instead of a bar
+                said = "failed" if isinstance(result, Failure) else f"{result.written} masks"
+                print(f"{name}: {said}", flush=True)
+
+        outcome = run_tasks(stabilize_clip, jobs, names=[j.name for j in jobs], scheduler=args.scheduler,
+                            jobs=args.jobs, retries=args.retries, progress=ended)
     if not args.quiet:
-        print(f"stabilized {len(plan)} sequences, skipped {len(skipped)} already done, into {root_out}")
+        frames_written = sum(done.written for done in outcome.results.values())
+        print(f"stabilized {len(outcome.results)} sequences ({frames_written} masks), skipped {len(skipped)} "
+              f"already done, into {root_out}")
+    if outcome.failures:
+        for failure in outcome.failures:
+            print(f"tempcons batch: {failure.name} failed after {failure.attempts} attempt(s): {failure.error}",
+                  file=sys.stderr)
+        print(f"tempcons batch: {len(outcome.failures)} of {len(jobs)} sequences failed: "
+              f"{', '.join(f.name for f in outcome.failures)}; run the same command again to retry them",
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -506,13 +371,13 @@ def _cmd_run(args) -> int:
             raw.append(mask)
         return mask
 
-    manifest = _manifest(command="run", kind=args.kind, preset=args.preset, latency=args.latency, flow=args.flow,
+    manifest = make_manifest(command="run", kind=args.kind, preset=args.preset, latency=args.latency, flow=args.flow,
                          bits=args.bits, inputs={"frames": frames}, segmenter=args.segmenter,
                          segmenter_options=args.segmenter_option or [], made=made)
-    mode, prepare, manifest["values"] = _written(None, args.kind, args.bits)
+    mode, prepare, manifest["values"] = storage(None, args.kind, args.bits)
     folder = ClipFolder(args.out, manifest, overwrite=args.overwrite)
     names = iter(frames.names)
-    with folder as partial, _progress(len(frames), Path(args.video).name, args.quiet) as bar, ExitStack() as files:
+    with folder as partial, progress_bar(len(frames), Path(args.video).name, args.quiet) as bar, ExitStack() as files:
         # One output: the folder is it; several: a subfolder each; with --mp4, <output>.mp4 files
         # (the foreground stays RGBA PNGs: MP4 holds no alpha). The input's audio goes with the composite.
         where = {k: partial if len(made) == 1 else partial / k for k in made}
@@ -535,7 +400,7 @@ def _cmd_run(args) -> int:
             if "mask" in videos and kind in ("labels", "instances"):
                 raise ValueError("--mp4: label and instance id maps have no video form; write them as PNGs")
             # The matte as it is written: the foreground and the composite use exactly that.
-            alpha = stored_values(_alpha_of(mask, kind), "L" if videos else depth) if needs_alpha else None
+            alpha = stored_values(matte_of(mask, kind), "L" if videos else depth) if needs_alpha else None
             for k, image in (("mask", mask), ("alpha", alpha), ("raw", raw.popleft() if args.raw else None)):
                 if k in writers:
                     writers[k].write(name, image)
@@ -629,6 +494,14 @@ def _parser() -> argparse.ArgumentParser:
     ba.add_argument("root")
     ba.add_argument("--masks", default="masks", help="per-sequence folder of masks to stabilize (default: masks)")
     ba.add_argument("-o", "--out", required=True)
+    ba.add_argument("--scheduler", default="processes",
+                    help="where the sequences run, one task each: 'processes' (worker processes here, default), "
+                         "'local' (a Dask LocalCluster) or a Dask scheduler's address such as tcp://host:8786 "
+                         "(both need tempcons[distributed])")
+    ba.add_argument("-j", "--jobs", type=int, default=1,
+                    help="worker processes for 'processes' and 'local', one thread each (default: %(default)s)")
+    ba.add_argument("--retries", type=int, default=1,
+                    help="further attempts at a sequence that failed (default: %(default)s)")
 
     cmp = sub.add_parser("compare", parents=[common],
                          help="mask sets side by side over the frames, changed pixels highlighted, a flicker timeline")
@@ -742,12 +615,12 @@ def _cmd_compare(args) -> int:
         _pyplot()  # before the work: a missing matplotlib should not cost the video
     frames = open_frames(args.frames)
     sets = {label: open_masks(m) for label, m in zip(labels, args.masks)}
-    kinds = {_kind_for(m, args.kind) for m in sets.values()}
+    kinds = {stored_kind(m, args.kind) for m in sets.values()}
     ids = bool(kinds & {"labels", "instances"})
     series = {label: [] for label in labels}
 
     def images():
-        with _progress(len(frames), "compare", args.quiet) as bar:
+        with progress_bar(len(frames), "compare", args.quiet) as bar:
             for image, shares in side_by_side(frames, sets, ids=ids, threshold=args.threshold):
                 for label, share in shares.items():
                     series[label].append(share)

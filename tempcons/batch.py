@@ -1,0 +1,285 @@
+"""Clips stored as files stabilized into result folders: the work of ``tempcons stabilize`` and
+``tempcons batch``, and one task of a scheduler.
+
+:func:`stabilize_files` writes one clip's stable masks (and optionally a video) into a
+:class:`~tempcons.outputs.ClipFolder`, whole or not at all. :class:`ClipJob` says the same in
+plain, picklable values (paths and settings) and :func:`stabilize_clip` carries it out, so a
+process pool, a Dask cluster or your own loop can run a dataset one clip per task
+(:mod:`tempcons.distributed`)::
+
+    jobs = [ClipJob(frames=f"data/{s}/frames", masks=f"data/{s}/masks", out=f"stable/{s}") for s in names]
+    done = client.gather(client.map(stabilize_clip, jobs, retries=1))
+
+The helpers that decide how a result is stored (:func:`stored_kind`, :func:`storage`) and what
+its manifest records (:func:`make_manifest`) are here too, since ``tempcons run`` stores its
+results the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ._version import __version__
+
+__all__ = ["ClipJob", "ClipDone", "stabilize_clip", "stabilize_files", "make_manifest", "manifest_differences",
+           "stored_kind", "storage", "matte_of", "progress_bar"]
+
+
+def progress_bar(total: int | None, desc: str, quiet: bool):
+    from tqdm import tqdm
+
+    # disable=None: no bar when stderr is not a terminal (a log file gets no escape codes).
+    return tqdm(total=total, desc=desc, unit="frame", disable=True if quiet else None, leave=False,
+                dynamic_ncols=True)
+
+
+def stored_kind(masks, kind: str | None) -> str | None:
+    """Palette and 16-bit PNGs hold ids (labels) unless told otherwise, or unless tempcons wrote
+    them as 16-bit soft masks or mattes (its manifest says so)."""
+    if kind is None and masks.mode in ("P", "I;16"):
+        from .outputs import read_manifest
+
+        made = read_manifest(masks.path) if masks.mode == "I;16" and masks.path.is_dir() else None
+        if made is not None and made.get("values") == "unit":
+            return made["kind"] if made["kind"] in ("soft", "alpha") else "soft"
+        return "labels"
+    return kind
+
+
+def storage(stored: str | None, kind: str | None, bits: int | None):
+    """How results are stored: the writer's PNG mode, a function that prepares each result, and
+    what the stored values are ("ids" or "unit": values in [0, 1] times the PNG's depth).
+
+    Ids (palette, 16-bit, integer labels) are stored exactly; soft masks and mattes keep the
+    input's depth unless ``--bits`` asks for another, in which case they are rescaled through
+    [0, 1] (never cast: 0.7 must not become 0).
+    """
+    ids = kind in ("labels", "instances") or (kind is None and stored in ("P", "I;16"))
+    if bits is not None and (ids or stored == "P"):
+        raise ValueError(f"--bits {bits}: labels and instance ids are stored exactly as they came in; "
+                         "--bits is for soft masks and mattes")
+    if kind == "probs":
+        raise ValueError("--kind probs: (T, H, W, C) class probabilities have no PNG form; stabilize them "
+                         "with tempcons.stabilize(..., kind='probs') in Python")
+    if bits is None:
+        return (stored if stored in ("L", "I;16", "P") else None), lambda res: res, "ids" if ids else "unit"
+    from .masks import as_unit
+
+    def unit(res: np.ndarray) -> np.ndarray:
+        if res.dtype.kind == "f" or res.dtype == np.bool_:
+            return res  # the writer scales these itself
+        return as_unit(res, f"--bits {bits}: a stabilized mask", uint8_scale=255)
+
+    return ("I;16" if bits == 16 else "L"), unit, "unit"
+
+
+def make_manifest(*, command: str, kind, preset: str, latency, flow: str, bits, inputs: dict, **extra) -> dict:
+    """What a result folder records of how it was made; a rerun reuses it only if all of this matches."""
+    from .settings import settings_for
+
+    return {"tempcons": __version__, "command": command, "kind": kind or "inferred", "preset": preset,
+            "latency": "offline" if latency is None else latency, "flow": flow, "bits": bits,
+            "settings": settings_for(preset, {}).as_dict(),
+            "inputs": {role: {"path": str(Path(src.path).resolve()), "count": len(src)}
+                       for role, src in inputs.items()}, **extra}
+
+
+def manifest_differences(old: dict, new: dict) -> list[str]:
+    return [f"{key} {old.get(key)!r} -> {new[key]!r}" for key in new if key != "outputs" and old.get(key) != new[key]]
+
+
+def matte_of(mask: np.ndarray, kind: str | None) -> np.ndarray:
+    """A stabilized mask as the matte a composite uses: any object of an id map is foreground."""
+    from .masks import as_unit
+
+    if kind in ("labels", "instances"):
+        return mask > 0
+    return as_unit(mask, "stabilized mask")
+
+
+def stabilize_files(frames, masks, folder, *, kind, preset, latency, flow, bits, quiet,
+                    video=None, composite=None, composite_out=None, overwrite=False) -> int:
+    """Stabilize one clip from its sources into ``folder`` (a :class:`~tempcons.outputs.ClipFolder`), and
+    optionally a mask video or a composite video; returns the frame count."""
+    from collections import deque
+    from contextlib import ExitStack
+
+    from .composite import composite as blend, parse_background
+    from .io import MaskWriter, write_video
+    from .outputs import atomic_file
+    from .stabilize import Stabilizer, stabilize
+
+    if len(frames) != len(masks) and frames.path.is_dir() and masks.path.is_dir():
+        raise ValueError(f"{frames.path} has {len(frames)} frames but {masks.path} has {len(masks)} masks")
+    kind = stored_kind(masks, kind)
+    mode, prepare, folder.manifest["values"] = storage(masks.mode, kind, bits)
+    try:
+        background = None if composite is None else parse_background(composite, frames.size)
+    except ValueError as e:
+        raise ValueError(f"--composite: {e}") from None
+    bar = progress_bar(len(masks) * (2 if latency is None else 1), Path(masks.path).name, quiet)
+
+    def tick(items):
+        for item in items:
+            yield item
+            bar.update(1)
+
+    def results():
+        """(frame, stabilized mask) pairs in order."""
+        if latency is None:  # the whole clip in memory: forward and backward passes
+            all_frames = np.stack(list(frames))
+            out_masks = stabilize(all_frames, np.stack(list(masks)), kind=kind, preset=preset, latency=None,
+                                  flow=flow, progress=tick)
+            yield from zip(all_frames, out_masks)
+            return
+        stab = Stabilizer(kind=kind, preset=preset, latency=latency, flow=flow)
+        held = deque()
+        mask_iter = iter(masks)
+        seen = 0
+        for frame in frames:
+            mask = next(mask_iter, None)
+            if mask is None:
+                raise ValueError(f"{frames.path} has more frames than {masks.path} has masks ({seen})")
+            seen += 1
+            held.append(frame)
+            res = stab.update(frame, mask)
+            bar.update(1)
+            if res is not None:
+                yield held.popleft(), res
+        if next(mask_iter, None) is not None:
+            raise ValueError(f"{frames.path} gave {seen} frames but {masks.path} has more masks")
+        for res in stab.flush():
+            yield held.popleft(), res
+
+    def alpha(mask):
+        return matte_of(mask, kind="labels" if kind is None and masks.mode in ("P", "I;16") else kind)
+
+    names = iter(masks.names)
+    with ExitStack() as stack:
+        partial = stack.enter_context(folder)
+        writer = MaskWriter(partial, mode=mode, palette=masks.palette)
+        sink = composite_out or video
+        shown = None if sink is None else stack.enter_context(
+            atomic_file(sink, overwrite=overwrite, option="--composite-out" if composite_out else "--video"))
+
+        def outputs():
+            """Write each mask; pass on what the video (if any) shows: the mask or the composite."""
+            for frame, res in results():
+                res = prepare(res)
+                writer.write(next(names), res)
+                yield alpha(res) if composite_out is None else blend(frame, alpha(res), background)
+
+        try:
+            if shown is not None:
+                write_video(shown, outputs(), fps=frames.fps or 25.0, overwrite=True)
+            else:
+                for _ in outputs():
+                    pass
+        finally:
+            bar.close()
+        folder.manifest["outputs"] = writer.count
+    return writer.count
+
+
+@dataclass(frozen=True)
+class ClipJob:
+    """One clip to stabilize from files into a result folder, in plain picklable values.
+
+    Attributes
+    ----------
+    frames, masks : str
+        The clip's frames (a folder of images, a video or an .npy) and its masks (a folder of PNGs
+        or an .npy), as :func:`tempcons.io.open_frames` and :func:`tempcons.io.open_masks` read them.
+    out : str
+        The result folder (written whole or not at all).
+    name : str
+        What progress and errors call the clip (default: the result folder's name).
+    kind, preset, latency, flow, bits
+        As ``tempcons stabilize`` takes them.
+    overwrite : bool
+        Replace an earlier result made differently (one made the same way is kept and skipped).
+    """
+
+    frames: str
+    masks: str
+    out: str
+    name: str = ""
+    kind: str | None = None
+    preset: str = "balanced"
+    latency: int | None = 2
+    flow: str = "dis"
+    bits: int | None = None
+    overwrite: bool = False
+
+    def manifest(self, frames, masks) -> dict:
+        """The manifest of this job's result, from its opened sources."""
+        return make_manifest(command="batch", kind=self.kind, preset=self.preset, latency=self.latency,
+                             flow=self.flow, bits=self.bits, inputs={"frames": frames, "masks": masks})
+
+
+@dataclass(frozen=True)
+class ClipDone:
+    """What :func:`stabilize_clip` did: the clip, the masks it wrote (0 when an earlier result
+    made the same way was kept), and the seconds it took."""
+
+    name: str
+    written: int
+    seconds: float
+
+
+def stabilize_clip(job: ClipJob) -> ClipDone:
+    """Carry out a :class:`ClipJob`: stabilize its clip into its result folder, no progress bar.
+
+    A result made the same way (same inputs, settings and version: its manifest) is kept, so a
+    rerun resumes where the last one stopped; one made differently is replaced only with
+    ``job.overwrite``. Safe to run again after a crash: a clip is written whole or not at all.
+
+    Parameters
+    ----------
+    job : ClipJob
+
+    Returns
+    -------
+    ClipDone
+
+    Raises
+    ------
+    FileExistsError
+        The folder holds a result made differently and ``job.overwrite`` is False.
+    ValueError
+        Unreadable inputs, frames and masks that do not match, a folder of other files.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, numpy as np, tempcons as tc
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> clip = tc.synthetic.make_clip(n_frames=4, height=48, width=64)
+    >>> np.save(root / "frames.npy", clip.frames); np.save(root / "masks.npy", clip.masks)
+    >>> done = stabilize_clip(ClipJob(frames=str(root / "frames.npy"), masks=str(root / "masks.npy"),
+    ...                               out=str(root / "stable"), preset="realtime"))
+    >>> done.written, stabilize_clip(ClipJob(frames=str(root / "frames.npy"), masks=str(root / "masks.npy"),
+    ...                                      out=str(root / "stable"), preset="realtime")).written
+    (4, 0)
+    """
+    from .io import open_frames, open_masks
+    from .outputs import ClipFolder
+
+    start = time.perf_counter()
+    name = job.name or Path(job.out).name
+    frames, masks = open_frames(job.frames), open_masks(job.masks)
+    manifest = job.manifest(frames, masks)
+    folder = ClipFolder(job.out, manifest, overwrite=True)  # refuses a folder of files tempcons did not write
+    if folder.previous is not None:
+        differences = manifest_differences(folder.previous, manifest)
+        if not differences:
+            return ClipDone(name, 0, time.perf_counter() - start)
+        if not job.overwrite:
+            raise FileExistsError(f"{job.out} holds a result made differently ({', '.join(differences)[:200]}); "
+                                  "pass --overwrite to replace it")
+    written = stabilize_files(frames, masks, folder, kind=job.kind, preset=job.preset, latency=job.latency,
+                              flow=job.flow, bits=job.bits, quiet=True)
+    return ClipDone(name, written, time.perf_counter() - start)

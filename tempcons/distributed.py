@@ -1,0 +1,228 @@
+"""Where a dataset's clips run: worker processes here, a Dask cluster here, or a Dask scheduler elsewhere.
+
+:func:`run_tasks` runs one function over many tasks (one per clip), each at least once and at
+most ``1 + retries`` times, and says which failed, by name, instead of stopping at the first:
+
+- ``"processes"`` (default): a pool of ``jobs`` worker processes on this machine, each with one
+  thread for OpenCV and Numba (N workers on N cores, not N thread pools fighting over them). No
+  extra install. A worker that dies takes the pool with it; the pool is made again and the
+  tasks that were running are tried again.
+- ``"local"``: a ``dask.distributed`` LocalCluster of ``jobs`` worker processes, one thread each
+  (``pip install "tempcons[distributed]"``). Dask's nanny restarts a worker that dies and
+  reschedules its tasks.
+- ``"tcp://host:8786"`` (any address a ``dask.distributed.Client`` takes): a running Dask
+  cluster, e.g. one started by dask-jobqueue on a batch system. Its workers need tempcons
+  installed and the clips' paths readable and the results' paths writable.
+
+The tasks and their results must pickle: :class:`tempcons.batch.ClipJob` and
+:func:`tempcons.batch.stabilize_clip` do. People who drive Dask themselves map that function
+directly (:mod:`tempcons.batch`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from typing import Any
+
+from .threads import set_threads
+
+__all__ = ["run_tasks", "Failure", "Outcome", "DASK_INSTALL"]
+
+#: How to install what the Dask schedulers need.
+DASK_INSTALL = 'pip install "tempcons[distributed]"'
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A task that failed on every attempt: its name, the last error, the attempts made."""
+
+    name: str
+    error: str
+    attempts: int
+
+
+@dataclass
+class Outcome:
+    """What :func:`run_tasks` gives back: each task's result by name (those that succeeded), and
+    the failures, in the order the tasks were given."""
+
+    results: dict[str, Any] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+
+
+def _message(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def _check(names: Sequence[str], tasks: Sequence, jobs: int | None, retries: int) -> int:
+    if len(names) != len(tasks):
+        raise ValueError(f"names must name each task: got {len(names)} names for {len(tasks)} tasks")
+    if len(set(names)) != len(names):
+        raise ValueError("names must be unique: a result is reported by its task's name")
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise ValueError(f"retries must be an int >= 0, got {retries!r}")
+    if jobs is None:
+        return os.cpu_count() or 1
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be an int >= 1, got {jobs!r}")
+    return jobs
+
+
+def run_tasks(fn: Callable[[Any], Any], tasks: Sequence, *, names: Sequence[str], scheduler: str = "processes",
+              jobs: int | None = None, retries: int = 1, progress: Callable[[str, Any], Any] | None = None) -> Outcome:
+    """Run ``fn(task)`` for every task on a scheduler; a task that raises is tried again, then reported.
+
+    Parameters
+    ----------
+    fn : callable
+        A module-level function of one task (it must pickle by reference).
+    tasks : sequence
+        Picklable tasks, e.g. :class:`tempcons.batch.ClipJob`.
+    names : sequence of str
+        A unique name per task, for progress and failures.
+    scheduler : str
+        ``"processes"`` (default), ``"local"`` or a Dask scheduler's address (``"tcp://host:8786"``).
+    jobs : int, optional
+        Worker processes for ``"processes"`` and ``"local"`` (default: the machine's cores); a
+        remote cluster has the workers it has.
+    retries : int
+        Further attempts after a task fails, >= 0 (a worker dying counts as a failure).
+    progress : callable, optional
+        ``progress(name, result)`` each time a task ends: its result, or its :class:`Failure`
+        when it failed for good.
+
+    Returns
+    -------
+    Outcome
+        The results of the tasks that succeeded and the failures, never dropped.
+
+    Raises
+    ------
+    ValueError
+        Unknown scheduler, names that do not fit the tasks, bad ``jobs`` or ``retries``.
+    ImportError
+        A Dask scheduler without ``distributed`` installed; the message says what to install.
+
+    Examples
+    --------
+    >>> import math
+    >>> out = run_tasks(math.sqrt, [4.0, -1.0], names=["four", "minus one"], jobs=1, retries=0)
+    >>> out.results, [(f.name, f.error) for f in out.failures]
+    ({'four': 2.0}, [('minus one', 'ValueError: math domain error')])
+    """
+    tasks, names = list(tasks), [str(n) for n in names]
+    jobs = _check(names, tasks, jobs, retries)
+    progress = progress or (lambda name, result: None)
+    if scheduler == "processes":
+        return _on_processes(fn, tasks, names, jobs, retries, progress)
+    if scheduler == "local" or "://" in scheduler:
+        return _on_dask(fn, tasks, names, scheduler, jobs, retries, progress)
+    raise ValueError(f"scheduler must be 'processes', 'local' or a Dask scheduler's address such as "
+                     f"'tcp://host:8786', got {scheduler!r}")
+
+
+def _on_processes(fn, tasks, names, jobs, retries, progress) -> Outcome:
+    if jobs == 1:  # no pool: the same process, as a loop would
+        outcome = Outcome()
+        for task, name in zip(tasks, names):
+            for attempt in range(1, retries + 2):
+                try:
+                    outcome.results[name] = fn(task)
+                    progress(name, outcome.results[name])
+                    break
+                except Exception as e:
+                    if attempt == retries + 1:
+                        outcome.failures.append(Failure(name, _message(e), attempt))
+                        progress(name, outcome.failures[-1])
+        return _ordered(outcome, names)
+    outcome = Outcome()
+    attempts = dict.fromkeys(range(len(tasks)), 0)
+    todo = list(range(len(tasks)))
+    while todo:
+        # A fresh interpreter per worker: forking a process that runs OpenCV's threads can deadlock.
+        with ProcessPoolExecutor(min(jobs, len(todo)), mp_context=get_context("spawn"),
+                                 initializer=set_threads, initargs=(1,)) as pool:
+            running = {}
+            for i in todo:
+                attempts[i] += 1
+                running[pool.submit(fn, tasks[i])] = i
+            todo = []
+            broken = False
+            while running:
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    i = running.pop(future)
+                    try:
+                        outcome.results[names[i]] = future.result()
+                        progress(names[i], outcome.results[names[i]])
+                        continue
+                    except BrokenProcessPool as e:  # a worker died: every running task is lost
+                        broken, error = True, e
+                    except Exception as e:
+                        error = e
+                    if attempts[i] <= retries:
+                        if broken:
+                            todo.append(i)
+                        else:
+                            attempts[i] += 1
+                            running[pool.submit(fn, tasks[i])] = i
+                    else:
+                        outcome.failures.append(Failure(names[i], _message(error), attempts[i]))
+                        progress(names[i], outcome.failures[-1])
+    return _ordered(outcome, names)
+
+
+def _one_thread():
+    """A Dask worker plugin: one thread for OpenCV and Numba in every worker, restarted ones too."""
+    from distributed import WorkerPlugin
+
+    class OneThread(WorkerPlugin):
+        name = "tempcons-one-thread"
+
+        def setup(self, worker) -> None:
+            set_threads(1)
+
+    return OneThread()
+
+
+def _on_dask(fn, tasks, names, scheduler, jobs, retries, progress) -> Outcome:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise ImportError(f"scheduler {scheduler!r} needs dask.distributed: {DASK_INSTALL}") from None
+    from contextlib import ExitStack
+
+    outcome = Outcome()
+    with ExitStack() as stack:
+        if scheduler == "local":
+            cluster = stack.enter_context(LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                                       dashboard_address=None))
+            client = stack.enter_context(Client(cluster))
+            client.register_plugin(_one_thread())
+        else:
+            client = stack.enter_context(Client(scheduler))
+        # pure=False: a rerun of the same clip is new work, never a cached result.
+        futures = client.map(fn, tasks, key=[f"tempcons-{i}-{n}" for i, n in enumerate(names)], retries=retries,
+                             pure=False)
+        index = {f.key: i for i, f in enumerate(futures)}
+        for future in as_completed(futures):
+            i = index[future.key]
+            if future.status == "finished":
+                outcome.results[names[i]] = future.result()
+                progress(names[i], outcome.results[names[i]])
+            else:
+                outcome.failures.append(Failure(names[i], _message(future.exception()), retries + 1))
+                progress(names[i], outcome.failures[-1])
+    return _ordered(outcome, names)
+
+
+def _ordered(outcome: Outcome, names: list[str]) -> Outcome:
+    order = {n: k for k, n in enumerate(names)}
+    outcome.failures.sort(key=lambda f: order[f.name])
+    outcome.results = {n: outcome.results[n] for n in names if n in outcome.results}
+    return outcome
