@@ -245,7 +245,7 @@ def _cmd_batch(args) -> int:
         folder = ClipFolder(out, manifest, overwrite=True)
         differences = None if folder.previous is None else manifest_differences(folder.previous, manifest)
         if differences is None or args.overwrite:
-            plan.append(seq)
+            plan.append((len(masks) * frames.size[0] * frames.size[1], seq))
         elif differences:
             refused.append(f"{seq.name} ({', '.join(differences)[:200]})")
         else:
@@ -259,7 +259,9 @@ def _cmd_batch(args) -> int:
 
     jobs = [ClipJob(frames=str(seq.frames), masks=str(seq.masks), out=str(root_out / seq.name), name=seq.name,
                     kind=args.kind, preset=args.preset, latency=args.latency, flow=args.flow, bits=args.bits,
-                    overwrite=args.overwrite) for seq in plan]
+                    overwrite=args.overwrite)
+            # Longest first: a long clip started last would leave the other workers idle at the end.
+            for _, seq in sorted(plan, key=lambda p: -p[0])]
     with tqdm(total=len(jobs), desc="sequences", unit="seq", disable=True if args.quiet else None) as bar:
         def ended(name, result):
             bar.update(1)

@@ -1,0 +1,138 @@
+"""Clips on a scheduler: worker processes here, a real Dask LocalCluster, a worker killed mid-run.
+
+Every run is compared with the single-process run of the same clips, file by file.
+"""
+
+import os
+import signal
+
+import numpy as np
+import psutil
+import pytest
+from PIL import Image
+
+from clips import tempcons, write_clip
+from tempcons.batch import ClipDone, ClipJob, stabilize_clip
+from tempcons.distributed import Failure, run_tasks
+
+
+def _dataset(tmp_path, n_clips=4, n_frames=24):
+    """Clips as frames/ and masks/ PNG folders; a ClipJob each into tmp_path/<out>/<name>."""
+    for k in range(n_clips):
+        write_clip(tmp_path / "data" / f"clip{k}", n_frames=n_frames, seed=k, height=96, width=128)
+    return [f"clip{k}" for k in range(n_clips)]
+
+
+def _jobs(tmp_path, names, out, **options):
+    return [ClipJob(frames=str(tmp_path / "data" / n / "frames"), masks=str(tmp_path / "data" / n / "masks"),
+                    out=str(tmp_path / out / n), name=n, latency=None, **options) for n in names]
+
+
+def _read(folder):
+    return {p.name: np.asarray(Image.open(p)) for p in sorted(folder.glob("*.png"))}
+
+
+def _same_outputs(tmp_path, names, a, b):
+    for n in names:
+        one, two = _read(tmp_path / a / n), _read(tmp_path / b / n)
+        assert one.keys() == two.keys() and len(one) > 0, n
+        assert all((one[k] == two[k]).all() for k in one), n
+
+
+def die_once(marker: str) -> str:
+    """Kills its own worker process the first time (a crash, not an exception), then succeeds."""
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        os._exit(1)
+    return "survived"
+
+
+def die_or_echo(task: str) -> str:
+    return die_once(task) if task.endswith("died") else task
+
+
+def fail_always(task: str) -> str:
+    raise RuntimeError(f"{task} is broken")
+
+
+def test_worker_processes_survive_a_dead_worker_and_name_what_fails(tmp_path):
+    marker = str(tmp_path / "died")
+    tasks = [marker, "b", "c"]
+    seen = []
+    out = run_tasks(die_or_echo, tasks, names=["dies", "b", "c"], jobs=2, retries=1,
+                    progress=lambda name, result: seen.append(name))
+    assert out.results == {"dies": "survived", "b": "b", "c": "c"} and not out.failures
+    assert os.path.exists(marker) and sorted(seen) == ["b", "c", "dies"]
+    bad = run_tasks(fail_always, ["x", "y"], names=["x", "y"], jobs=2, retries=2)
+    assert bad.results == {} and [(f.name, f.attempts) for f in bad.failures] == [("x", 3), ("y", 3)]
+    assert bad.failures[0].error == "RuntimeError: x is broken"
+
+
+def test_bad_scheduler_arguments_are_named():
+    for kwargs, says in (({"scheduler": "yarn"}, "scheduler must be"), ({"jobs": 0}, "jobs must be"),
+                         ({"retries": -1}, "retries must be"), ({"names": ["a"]}, "names must name each task")):
+        with pytest.raises(ValueError, match=says):
+            run_tasks(str, [1, 2], **{"names": ["a", "b"], **kwargs})
+    with pytest.raises(ValueError, match="unique"):
+        run_tasks(str, [1, 2], names=["a", "a"])
+
+
+def test_a_local_cluster_with_a_worker_killed_mid_run_gives_the_single_process_result(tmp_path):
+    names = _dataset(tmp_path, n_clips=6)
+    alone = run_tasks(stabilize_clip, _jobs(tmp_path, names, "alone"), names=names, jobs=1)
+    assert not alone.failures and all(d.written == 24 for d in alone.results.values())
+
+    killed = []
+
+    def kill_a_worker(name, result):
+        # After the first clip ends, the other worker is still on one: kill a worker process
+        # (spawned by its nanny, which runs in this process) outright. Dask's nanny starts a new one and
+        # the scheduler gives the lost clip to a worker again.
+        if killed:
+            return
+        for worker in psutil.Process().children(recursive=True):
+            if "spawn_main" in " ".join(worker.cmdline()):
+                worker.send_signal(signal.SIGKILL)
+                killed.append(worker.pid)
+                return
+
+    on_dask = run_tasks(stabilize_clip, _jobs(tmp_path, names, "dask"), names=names, scheduler="local", jobs=2,
+                        retries=1, progress=kill_a_worker)
+    assert killed
+    assert not psutil.pid_exists(killed[0]) or psutil.Process(killed[0]).status() == psutil.STATUS_ZOMBIE
+    assert not on_dask.failures and list(on_dask.results) == names
+    assert all(isinstance(d, ClipDone) and d.written == 24 for d in on_dask.results.values())
+    _same_outputs(tmp_path, names, "alone", "dask")
+    assert not [p for p in (tmp_path / "dask").iterdir() if p.name.startswith(".")]  # no partial folder left
+
+
+def test_a_local_cluster_names_a_clip_that_fails_and_keeps_the_others(tmp_path):
+    names = _dataset(tmp_path, n_clips=3, n_frames=6)
+    (tmp_path / "data" / "clip1" / "masks" / "00003.png").write_bytes(b"not a png")
+    out = run_tasks(stabilize_clip, _jobs(tmp_path, names, "out"), names=names, scheduler="local", jobs=2, retries=1)
+    assert list(out.results) == ["clip0", "clip2"]
+    assert [f.name for f in out.failures] == ["clip1"] and "00003.png" in out.failures[0].error
+    assert isinstance(out.failures[0], Failure) and not (tmp_path / "out" / "clip1").exists()
+
+
+def test_the_batch_command_on_a_local_cluster_resumes_and_reports_failures(tmp_path):
+    root = tmp_path / "DAVIS"
+    for k, seq in enumerate(("bear", "dog", "cat")):
+        write_clip(tmp_path / "tmp" / seq, n_frames=5, seed=k)
+        for src, dst in (("frames", "JPEGImages"), ("masks", "method")):
+            (root / dst / "480p").mkdir(parents=True, exist_ok=True)
+            (tmp_path / "tmp" / seq / src).rename(root / dst / "480p" / seq)
+    # A fault the checks before the run cannot see: it shows only when the clip is read whole.
+    (root / "method" / "480p" / "dog" / "00002.png").unlink()
+    res = tempcons("batch", root, "--masks", "method", "-o", tmp_path / "out", "--scheduler", "local", "-j", "2",
+                   "--quiet")
+    assert res.returncode == 1 and "dog failed after 2 attempt(s): ValueError:" in res.stderr
+    assert "1 of 3 sequences failed: dog" in res.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["bear", "cat"]
+    # Mended, the same command does only what is left.
+    write_clip(tmp_path / "again", n_frames=5, seed=1)
+    for p in (tmp_path / "again" / "masks").iterdir():
+        p.replace(root / "method" / "480p" / "dog" / p.name)
+    res = tempcons("batch", root, "--masks", "method", "-o", tmp_path / "out", "--scheduler", "local", "-j", "2")
+    assert res.returncode == 0, res.stderr
+    assert "stabilized 1 sequences (5 masks), skipped 2 already done" in res.stdout
