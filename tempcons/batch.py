@@ -17,13 +17,15 @@ results the same way.
 
 from __future__ import annotations
 
+import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
 from ._version import __version__
+from .remote import fetch, is_url, publish, remote_manifest
 
 __all__ = ["ClipJob", "ClipDone", "stabilize_clip", "stabilize_files", "make_manifest", "manifest_differences",
            "stored_kind", "storage", "matte_of", "progress_bar"]
@@ -193,9 +195,10 @@ class ClipJob:
     ----------
     frames, masks : str
         The clip's frames (a folder of images, a video or an .npy) and its masks (a folder of PNGs
-        or an .npy), as :func:`tempcons.io.open_frames` and :func:`tempcons.io.open_masks` read them.
+        or an .npy), as :func:`tempcons.io.open_frames` and :func:`tempcons.io.open_masks` read them:
+        local paths or fsspec URLs (``s3://...``, ``memory://...``: :mod:`tempcons.remote`).
     out : str
-        The result folder (written whole or not at all).
+        The result folder (written whole or not at all), a local path or an fsspec URL.
     name : str
         What progress and errors call the clip (default: the result folder's name).
     kind, preset, latency, flow, bits
@@ -217,8 +220,12 @@ class ClipJob:
 
     def manifest(self, frames, masks) -> dict:
         """The manifest of this job's result, from its opened sources."""
-        return make_manifest(command="batch", kind=self.kind, preset=self.preset, latency=self.latency,
+        made = make_manifest(command="batch", kind=self.kind, preset=self.preset, latency=self.latency,
                              flow=self.flow, bits=self.bits, inputs={"frames": frames, "masks": masks})
+        for role, given in (("frames", self.frames), ("masks", self.masks)):
+            if is_url(given):  # not the scratch copy it was read from
+                made["inputs"][role]["path"] = given
+        return made
 
 
 @dataclass(frozen=True)
@@ -269,17 +276,27 @@ def stabilize_clip(job: ClipJob) -> ClipDone:
     from .outputs import ClipFolder
 
     start = time.perf_counter()
-    name = job.name or Path(job.out).name
-    frames, masks = open_frames(job.frames), open_masks(job.masks)
-    manifest = job.manifest(frames, masks)
-    folder = ClipFolder(job.out, manifest, overwrite=True)  # refuses a folder of files tempcons did not write
-    if folder.previous is not None:
-        differences = manifest_differences(folder.previous, manifest)
-        if not differences:
-            return ClipDone(name, 0, time.perf_counter() - start)
-        if not job.overwrite:
-            raise FileExistsError(f"{job.out} holds a result made differently ({', '.join(differences)[:200]}); "
-                                  "pass --overwrite to replace it")
-    written = stabilize_files(frames, masks, folder, kind=job.kind, preset=job.preset, latency=job.latency,
-                              flow=job.flow, bits=job.bits, quiet=True)
+    name = job.name or PurePosixPath(job.out.rstrip("/")).name
+    with tempfile.TemporaryDirectory(prefix="tempcons-") as scratch:
+        # A clip at a URL is read from a local copy, a result for a URL written locally, then copied out.
+        frames, masks = (open_frames(fetch(job.frames, Path(scratch) / "frames") if is_url(job.frames) else job.frames),
+                         open_masks(fetch(job.masks, Path(scratch) / "masks") if is_url(job.masks) else job.masks))
+        manifest = job.manifest(frames, masks)
+        if is_url(job.out):
+            previous = remote_manifest(job.out)
+            folder = ClipFolder(Path(scratch) / "out" / name, manifest, overwrite=False)
+        else:
+            folder = ClipFolder(job.out, manifest, overwrite=True)  # refuses a folder of files tempcons did not write
+            previous = folder.previous
+        if previous is not None:
+            differences = manifest_differences(previous, manifest)
+            if not differences:
+                return ClipDone(name, 0, time.perf_counter() - start)
+            if not job.overwrite:
+                raise FileExistsError(f"{job.out} holds a result made differently ({', '.join(differences)[:200]}); "
+                                      "pass --overwrite to replace it")
+        written = stabilize_files(frames, masks, folder, kind=job.kind, preset=job.preset, latency=job.latency,
+                                  flow=job.flow, bits=job.bits, quiet=True)
+        if is_url(job.out):
+            publish(folder.path, job.out)
     return ClipDone(name, written, time.perf_counter() - start)

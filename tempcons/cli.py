@@ -230,38 +230,39 @@ def _cmd_batch(args) -> int:
     from .io import find_sequences, open_frames, open_masks
     from .outputs import ClipFolder, check_placement
 
-    root_out = Path(args.out)
+    from .batch import ClipJob, stabilize_clip
+    from .distributed import Failure, run_tasks
+    from .remote import is_url, remote_manifest
+
+    remote = is_url(args.out)  # an fsspec URL: each clip is written locally, then copied there
     todo = [s for s in find_sequences(args.root, masks=args.masks) if s.masks is not None]
     if not todo:
         raise ValueError(f"{args.root}: no sequence has a '{args.masks}' folder of masks to stabilize")
     plan, skipped, refused = [], [], []
     for seq in todo:  # every check before any work: a refusal must not come after hours of it
-        out = root_out / seq.name
-        check_placement(out, [seq.frames, seq.masks, seq.truth])
+        out = f"{args.out.rstrip('/')}/{seq.name}" if remote else str(Path(args.out) / seq.name)
+        job = ClipJob(frames=str(seq.frames), masks=str(seq.masks), out=out, name=seq.name, kind=args.kind,
+                      preset=args.preset, latency=args.latency, flow=args.flow, bits=args.bits,
+                      overwrite=args.overwrite)
+        if not remote:
+            check_placement(out, [seq.frames, seq.masks, seq.truth])
         frames, masks = open_frames(seq.frames), open_masks(seq.masks)
-        manifest = make_manifest(command="batch", kind=args.kind, preset=args.preset, latency=args.latency,
-                             flow=args.flow, bits=args.bits, inputs={"frames": frames, "masks": masks})
+        manifest = job.manifest(frames, masks)
         # Refuses a folder of files tempcons did not write, --overwrite or not.
-        folder = ClipFolder(out, manifest, overwrite=True)
-        differences = None if folder.previous is None else manifest_differences(folder.previous, manifest)
+        previous = remote_manifest(out) if remote else ClipFolder(out, manifest, overwrite=True).previous
+        differences = None if previous is None else manifest_differences(previous, manifest)
         if differences is None or args.overwrite:
-            plan.append((len(masks) * frames.size[0] * frames.size[1], seq))
+            plan.append((len(masks) * frames.size[0] * frames.size[1], job))
         elif differences:
             refused.append(f"{seq.name} ({', '.join(differences)[:200]})")
         else:
             skipped.append(seq.name)
     if refused:
-        raise FileExistsError(f"{len(refused)} sequence(s) in {root_out} were made differently: "
+        raise FileExistsError(f"{len(refused)} sequence(s) in {args.out} were made differently: "
                               f"{'; '.join(refused[:3])}{' ...' if len(refused) > 3 else ''}; "
                               "pass --overwrite to replace them or choose another -o")
-    from .batch import ClipJob, stabilize_clip
-    from .distributed import Failure, run_tasks
-
-    jobs = [ClipJob(frames=str(seq.frames), masks=str(seq.masks), out=str(root_out / seq.name), name=seq.name,
-                    kind=args.kind, preset=args.preset, latency=args.latency, flow=args.flow, bits=args.bits,
-                    overwrite=args.overwrite)
-            # Longest first: a long clip started last would leave the other workers idle at the end.
-            for _, seq in sorted(plan, key=lambda p: -p[0])]
+    # Longest first: a long clip started last would leave the other workers idle at the end.
+    jobs = [job for _, job in sorted(plan, key=lambda p: -p[0])]
     with tqdm(total=len(jobs), desc="sequences", unit="seq", disable=True if args.quiet else None) as bar:
         def ended(name, result):
             bar.update(1)
@@ -274,7 +275,7 @@ def _cmd_batch(args) -> int:
     if not args.quiet:
         frames_written = sum(done.written for done in outcome.results.values())
         print(f"stabilized {len(outcome.results)} sequences ({frames_written} masks), skipped {len(skipped)} "
-              f"already done, into {root_out}")
+              f"already done, into {args.out}")
     if outcome.failures:
         for failure in outcome.failures:
             print(f"tempcons batch: {failure.name} failed after {failure.attempts} attempt(s): {failure.error}",
@@ -495,7 +496,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="stabilize every sequence of a dataset layout; resumable")
     ba.add_argument("root")
     ba.add_argument("--masks", default="masks", help="per-sequence folder of masks to stabilize (default: masks)")
-    ba.add_argument("-o", "--out", required=True)
+    ba.add_argument("-o", "--out", required=True,
+                    help="output folder, a result folder per sequence; or an fsspec URL (s3://bucket/stable, "
+                         "memory://..., needs tempcons[distributed] and the store's filesystem)")
     ba.add_argument("--scheduler", default="processes",
                     help="where the sequences run, one task each: 'processes' (worker processes here, default), "
                          "'local' (a Dask LocalCluster) or a Dask scheduler's address such as tcp://host:8786 "

@@ -5,6 +5,7 @@ Every run is compared with the single-process run of the same clips, file by fil
 
 import os
 import signal
+from io import BytesIO
 
 import numpy as np
 import psutil
@@ -13,6 +14,7 @@ from PIL import Image
 
 from clips import tempcons, write_clip
 from tempcons.batch import ClipDone, ClipJob, stabilize_clip
+from tempcons.cli import main
 from tempcons.distributed import Failure, run_tasks
 
 
@@ -136,3 +138,48 @@ def test_the_batch_command_on_a_local_cluster_resumes_and_reports_failures(tmp_p
     res = tempcons("batch", root, "--masks", "method", "-o", tmp_path / "out", "--scheduler", "local", "-j", "2")
     assert res.returncode == 0, res.stderr
     assert "stabilized 1 sequences (5 masks), skipped 2 already done" in res.stdout
+
+
+def test_clips_and_results_at_fsspec_urls(tmp_path, capsys):
+    # memory:// lives in this process: the in-process scheduler. file:// goes through a real cluster.
+    import fsspec
+
+    names = _dataset(tmp_path, n_clips=2, n_frames=6)
+    memory = fsspec.filesystem("memory")
+    for n in names:
+        for sub in ("frames", "masks"):
+            memory.put(str(tmp_path / "data" / n / sub) + "/", f"/bucket/{n}/{sub}/", recursive=True)
+    jobs = [ClipJob(frames=f"memory://bucket/{n}/frames", masks=f"memory://bucket/{n}/masks",
+                    out=f"memory://bucket/stable/{n}", latency=None) for n in names]
+    out = run_tasks(stabilize_clip, jobs, names=names, jobs=1)
+    assert [d.written for d in out.results.values()] == [6, 6] and not out.failures
+    alone = run_tasks(stabilize_clip, _jobs(tmp_path, names, "alone"), names=names, jobs=1)
+    assert not alone.failures
+    for n in names:
+        local = _read(tmp_path / "alone" / n)
+        remote = {p.rsplit("/", 1)[1]: memory.cat_file(p) for p in memory.ls(f"/bucket/stable/{n}", detail=False)}
+        assert ".tempcons-manifest.json" in remote and not memory.exists(f"/bucket/stable/.{n}.partial")
+        assert sorted(k for k in remote if k.endswith(".png")) == sorted(local)
+        for k, image in local.items():
+            assert (np.asarray(Image.open(BytesIO(remote[k]))) == image).all()
+    # Done already: the same jobs skip; made differently: refused without overwrite.
+    again = run_tasks(stabilize_clip, jobs, names=names, jobs=1)
+    assert [d.written for d in again.results.values()] == [0, 0]
+    other = [ClipJob(frames=j.frames, masks=j.masks, out=j.out, latency=0) for j in jobs]
+    refused = run_tasks(stabilize_clip, other, names=names, jobs=1, retries=0)
+    assert len(refused.failures) == 2 and "made differently" in refused.failures[0].error
+    memory.pipe("/bucket/mine/clip0/notes.txt", b"mine")
+    theirs = run_tasks(stabilize_clip, [ClipJob(frames=jobs[0].frames, masks=jobs[0].masks,
+                                                out="memory://bucket/mine/clip0", overwrite=True)],
+                       names=["clip0"], jobs=1, retries=0)
+    assert "tempcons did not write" in theirs.failures[0].error and memory.cat_file("/bucket/mine/clip0/notes.txt")
+    # file:// URLs through a LocalCluster.
+    urls = [ClipJob(frames=f"file://{tmp_path}/data/{n}/frames", masks=f"file://{tmp_path}/data/{n}/masks",
+                    out=f"file://{tmp_path}/viaurl/{n}", latency=None) for n in names]
+    assert not run_tasks(stabilize_clip, urls, names=names, scheduler="local", jobs=2).failures
+    _same_outputs(tmp_path, names, "alone", "viaurl")
+    # The command, to a URL (in this process, where memory:// lives): resumable as on disk.
+    for said in ("stabilized 2 sequences", "stabilized 0 sequences"):
+        assert main(["batch", str(tmp_path / "data"), "-o", "memory://bucket/cli", "--latency", "offline"]) == 0
+        assert said in capsys.readouterr().out
+    assert sorted(memory.ls("/bucket/cli", detail=False)) == [f"/bucket/cli/{n}" for n in names]

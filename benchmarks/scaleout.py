@@ -1,0 +1,141 @@
+"""Scale-out on this machine: 2 workers against 1, memory per worker, the schedulers' overhead.
+
+Usage::
+
+    python benchmarks/scaleout.py [--data ../shared/data/real] [--masks raw_mediapipe_selfie] [--repeats 3]
+
+1. ``tempcons batch DATA --masks MASKS`` (preset balanced, latency 2) as a whole command, start-up
+   included, best of ``--repeats``, alternating: the ``processes`` scheduler with ``-j 1`` (in
+   this process) and ``-j 2``, the Dask ``local`` scheduler with ``-j 1`` and ``-j 2``. Each worker
+   has one thread. While the 2-worker runs go, the resident memory of every process under the
+   command is sampled every 50 ms: the largest worker's peak is reported.
+2. The schedulers' own cost: ``run_tasks`` over tasks that do nothing, once with 1 task (the
+   start-up) and once with 200 (start-up plus the per-task cost).
+3. One long clip split across workers: the shared clips end to end as one clip (their frames
+   resized to the first's size; the seams between them are scene cuts), stabilized in one process
+   with one thread, then by :func:`tempcons.chunks.stabilize_chunked` on a pool of 2 single-thread
+   worker processes (chunks of ``--chunk`` frames, the default warm-up).
+
+Prints markdown tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+import cv2
+import numpy as np
+import psutil
+
+from tempcons.distributed import run_tasks
+from tempcons.io import find_sequences, open_frames, open_masks
+from tempcons.threads import set_threads
+
+
+def nothing(task):
+    return task
+
+
+def command(data: Path, masks: str, scheduler: str, jobs: int, out: Path) -> tuple[float, float]:
+    """Seconds of one ``tempcons batch`` run, and the peak resident MB of its largest worker."""
+    peak: dict[int, float] = {}
+    args = [sys.executable, "-m", "tempcons.cli", "batch", str(data), "--masks", masks, "-o", str(out),
+            "--scheduler", scheduler, "-j", str(jobs), "--quiet", "--overwrite"]
+    start = time.perf_counter()
+    proc = subprocess.Popen(args)
+    done = threading.Event()
+
+    def sample():
+        root = psutil.Process(proc.pid)
+        while not done.is_set():
+            try:
+                for p in [root, *root.children(recursive=True)]:
+                    peak[p.pid] = max(peak.get(p.pid, 0.0), p.memory_info().rss / 2**20)
+            except psutil.Error:
+                pass
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=sample)
+    watcher.start()
+    code = proc.wait()
+    seconds = time.perf_counter() - start
+    done.set()
+    watcher.join()
+    if code != 0:
+        raise SystemExit(f"{' '.join(args)} failed with {code}")
+    workers = [mb for pid, mb in peak.items() if pid != proc.pid] or [peak.get(proc.pid, 0.0)]
+    return seconds, max(workers)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "real")
+    ap.add_argument("--masks", default="raw_mediapipe_selfie")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--chunk", type=int, default=200)
+    args = ap.parse_args()
+    seqs = [s for s in find_sequences(args.data, masks=args.masks) if s.masks is not None]
+    n_frames = sum(len(open_masks(s.masks)) for s in seqs)
+    print(f"{len(seqs)} clips, {n_frames} frames ({args.data.name}, masks {args.masks}); 2 cores\n")
+
+    runs = [("processes", 1), ("processes", 2), ("local", 1), ("local", 2)]
+    best = {r: (np.inf, 0.0) for r in runs}
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(args.repeats):
+            for scheduler, jobs in runs:
+                seconds, mb = command(args.data, args.masks, scheduler, jobs, Path(tmp) / f"{scheduler}{jobs}")
+                best[scheduler, jobs] = (min(best[scheduler, jobs][0], seconds), max(best[scheduler, jobs][1], mb))
+    print("| scheduler | workers | seconds (best) | frames/s | speed-up over 1 worker | peak MB of a worker |")
+    print("|---|---|---|---|---|---|")
+    for scheduler, jobs in runs:
+        seconds, mb = best[scheduler, jobs]
+        gain = best[scheduler, 1][0] / seconds
+        print(f"| {scheduler} | {jobs} | {seconds:.1f} | {n_frames / seconds:.1f} | {gain:.2f}x | {mb:.0f} |")
+
+    print("\n| scheduler (2 workers) | start-up, 1 task (s) | per task after it (ms) |")
+    print("|---|---|---|")
+    for scheduler in ("processes", "local"):
+        t0 = time.perf_counter()
+        run_tasks(nothing, [0], names=["0"], scheduler=scheduler, jobs=2)
+        one = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        run_tasks(nothing, list(range(200)), names=[str(i) for i in range(200)], scheduler=scheduler, jobs=2)
+        many = time.perf_counter() - t0
+        print(f"| {scheduler} | {one:.2f} | {1e3 * (many - one) / 199:.1f} |")
+
+    from tempcons.chunks import stabilize_chunked
+    from tempcons.stabilize import stabilize
+
+    size = open_frames(seqs[0].frames).size
+    frames, masks = [], []
+    for s in seqs:
+        frames += [cv2.resize(f, size[::-1], interpolation=cv2.INTER_AREA) for f in open_frames(s.frames)]
+        masks += [cv2.resize(m, size[::-1], interpolation=cv2.INTER_NEAREST) for m in open_masks(s.masks)]
+    frames, masks = np.stack(frames), np.stack(masks)
+    set_threads(1)
+    t0 = time.perf_counter()
+    one = stabilize(frames, masks, latency=2)
+    alone = time.perf_counter() - t0
+    with ProcessPoolExecutor(2, mp_context=get_context("spawn"), initializer=set_threads, initargs=(1,)) as pool:
+        list(pool.map(nothing, range(2)))  # the workers started and imported before the clock
+        t0 = time.perf_counter()
+        split = stabilize_chunked(frames, masks, latency=2, chunk_frames=args.chunk, map=pool.map)
+        apart = time.perf_counter() - t0
+    print(f"\nOne clip of {len(frames)} frames of {size[1]}x{size[0]}, latency 2, balanced, chunks of {args.chunk}:\n")
+    print("| run | seconds | speed-up | largest difference from the single pass (8-bit steps) |")
+    print("|---|---|---|---|")
+    print(f"| one process, one thread | {alone:.1f} | 1.00x | 0 |")
+    diff = np.abs(split.astype(int) - one.astype(int)).max()
+    print(f"| chunks on 2 single-thread workers | {apart:.1f} | {alone / apart:.2f}x | {diff} |")
+
+
+if __name__ == "__main__":
+    main()
