@@ -92,7 +92,7 @@ def _eval_clips(args) -> list[tuple[str, Path, Path | None, Path | None]]:
     return clips
 
 
-_BENCHMARK_ONLY = ("results", "out", "set", "sequences", "jobs")
+_BENCHMARK_ONLY = ("results", "out", "set", "sequences", "jobs", "scheduler")
 _CLIP_ONLY = ("gt", "frames", "masks", "kind", "metrics", "protocol", "json", "csv", "plot")
 
 
@@ -182,7 +182,7 @@ def _cmd_davis(args) -> int:
             check_new_file(Path(args.out) / name / file, overwrite=args.overwrite, option="-o")
     with tqdm(desc="sequences", unit="seq", disable=True if args.quiet else None) as bar:
         results = evaluate_davis(args.pred, methods, task=args.task, subset=subset, sequences=args.sequences,
-                                 jobs=jobs, progress=lambda _: bar.update())
+                                 jobs=jobs, scheduler=args.scheduler or "processes", progress=lambda _: bar.update())
     for name, result in zip(names, results):
         write_davis_csv(result, Path(args.out) / name, overwrite=args.overwrite)
         table = result.table()
@@ -491,6 +491,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--sequences", metavar="FILE",
                        help="sequence list, one per line (default: the ImageSets list, else every annotated sequence)")
     bench.add_argument("-j", "--jobs", type=int, help="worker processes (default: 1)")
+    bench.add_argument("--scheduler", help="where the sequences run: 'processes' (here, default), 'local' (a Dask "
+                                           "LocalCluster of -j workers) or a Dask scheduler's address "
+                                           "(tempcons[distributed])")
 
     ba = sub.add_parser("batch", parents=[common, tuning],
                         help="stabilize every sequence of a dataset layout; resumable")

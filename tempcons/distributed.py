@@ -14,6 +14,9 @@ most ``1 + retries`` times, and says which failed, by name, instead of stopping 
   cluster, e.g. one started by dask-jobqueue on a batch system. Its workers need tempcons
   installed and the clips' paths readable and the results' paths writable.
 
+:func:`ordered_map` is the same choice for work that stands or falls whole (the sequences of one
+benchmark, the chunks of one clip): a ``map`` whose first error is raised as it was.
+
 The tasks and their results must pickle: :class:`tempcons.batch.ClipJob` and
 :func:`tempcons.batch.stabilize_clip` do. People who drive Dask themselves map that function
 directly (:mod:`tempcons.batch`).
@@ -22,7 +25,8 @@ directly (:mod:`tempcons.batch`).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -31,7 +35,7 @@ from typing import Any
 
 from .threads import set_threads
 
-__all__ = ["run_tasks", "Failure", "Outcome", "DASK_INSTALL"]
+__all__ = ["run_tasks", "ordered_map", "Failure", "Outcome", "DASK_INSTALL"]
 
 #: How to install what the Dask schedulers need.
 DASK_INSTALL = 'pip install "tempcons[distributed]"'
@@ -117,13 +121,97 @@ def run_tasks(fn: Callable[[Any], Any], tasks: Sequence, *, names: Sequence[str]
     """
     tasks, names = list(tasks), [str(n) for n in names]
     jobs = _check(names, tasks, jobs, retries)
+    _check_scheduler(scheduler)
     progress = progress or (lambda name, result: None)
     if scheduler == "processes":
         return _on_processes(fn, tasks, names, jobs, retries, progress)
-    if scheduler == "local" or "://" in scheduler:
-        return _on_dask(fn, tasks, names, scheduler, jobs, retries, progress)
-    raise ValueError(f"scheduler must be 'processes', 'local' or a Dask scheduler's address such as "
-                     f"'tcp://host:8786', got {scheduler!r}")
+    return _on_dask(fn, tasks, names, scheduler, jobs, retries, progress)
+
+
+def _pool(jobs: int) -> ProcessPoolExecutor:
+    # A fresh interpreter per worker: forking a process that runs OpenCV's threads can deadlock.
+    return ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=set_threads, initargs=(1,))
+
+
+@contextmanager
+def _dask_client(scheduler: str, jobs: int):
+    """A Dask client: of a LocalCluster of ``jobs`` one-thread worker processes, or of the cluster
+    at an address."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ImportError(f"scheduler {scheduler!r} needs dask.distributed: {DASK_INSTALL}") from None
+    if scheduler != "local":
+        with Client(scheduler) as client:
+            yield client
+        return
+    with LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        client.register_plugin(_one_thread())
+        yield client
+
+
+def _check_scheduler(scheduler) -> None:
+    if not isinstance(scheduler, str) or not (scheduler in ("processes", "local") or "://" in scheduler):
+        raise ValueError(f"scheduler must be 'processes', 'local' or a Dask scheduler's address such as "
+                         f"'tcp://host:8786', got {scheduler!r}")
+
+
+@contextmanager
+def ordered_map(scheduler: str = "processes", jobs: int | None = None) -> Iterator[Callable[..., Iterator]]:
+    """A ``map(fn, *iterables)`` that runs on a scheduler: results in order, the first error raised
+    as the task raised it (no retries: for work where one failure spoils the whole, such as one
+    benchmark's table or one clip's chunks).
+
+    Parameters
+    ----------
+    scheduler : str
+        As :func:`run_tasks`.
+    jobs : int, optional
+        As :func:`run_tasks`; ``"processes"`` with 1 job maps in this process.
+
+    Yields
+    ------
+    callable
+        The map; its workers live until the ``with`` block ends. On an error, the tasks not
+        started are dropped.
+
+    Raises
+    ------
+    ValueError
+        Unknown scheduler, bad ``jobs``.
+    ImportError
+        A Dask scheduler without ``distributed`` installed.
+
+    Examples
+    --------
+    >>> with ordered_map("processes", jobs=1) as run:
+    ...     list(run(pow, [2, 3], [2, 2]))
+    [4, 9]
+    """
+    _check_scheduler(scheduler)
+    jobs = _check([], [], jobs, 0)
+    if scheduler == "processes" and jobs == 1:
+        yield map
+    elif scheduler == "processes":
+        with _pool(jobs) as pool:
+            def run(fn, *iterables):
+                try:
+                    yield from pool.map(fn, *iterables)
+                except BaseException:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
+            yield run
+    else:
+        with _dask_client(scheduler, jobs) as client:
+            def run(fn, *iterables):
+                futures = client.map(fn, *iterables, pure=False)
+                try:
+                    for future in futures:
+                        yield future.result()
+                finally:
+                    client.cancel(futures)
+            yield run
 
 
 def _on_processes(fn, tasks, names, jobs, retries, progress) -> Outcome:
@@ -144,9 +232,7 @@ def _on_processes(fn, tasks, names, jobs, retries, progress) -> Outcome:
     attempts = dict.fromkeys(range(len(tasks)), 0)
     todo = list(range(len(tasks)))
     while todo:
-        # A fresh interpreter per worker: forking a process that runs OpenCV's threads can deadlock.
-        with ProcessPoolExecutor(min(jobs, len(todo)), mp_context=get_context("spawn"),
-                                 initializer=set_threads, initargs=(1,)) as pool:
+        with _pool(min(jobs, len(todo))) as pool:
             running = {}
             for i in todo:
                 attempts[i] += 1
@@ -191,21 +277,10 @@ def _one_thread():
 
 
 def _on_dask(fn, tasks, names, scheduler, jobs, retries, progress) -> Outcome:
-    try:
-        from distributed import Client, LocalCluster, as_completed
-    except ImportError:
-        raise ImportError(f"scheduler {scheduler!r} needs dask.distributed: {DASK_INSTALL}") from None
-    from contextlib import ExitStack
+    from distributed import as_completed
 
     outcome = Outcome()
-    with ExitStack() as stack:
-        if scheduler == "local":
-            cluster = stack.enter_context(LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                                                       dashboard_address=None))
-            client = stack.enter_context(Client(cluster))
-            client.register_plugin(_one_thread())
-        else:
-            client = stack.enter_context(Client(scheduler))
+    with _dask_client(scheduler, jobs) as client:
         # pure=False: a rerun of the same clip is new work, never a cached result.
         futures = client.map(fn, tasks, key=[f"tempcons-{i}-{n}" for i, n in enumerate(names)], retries=retries,
                              pure=False)

@@ -6,6 +6,7 @@ README there says how they were made).
 """
 
 import csv
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -87,6 +88,14 @@ def test_worker_processes_give_the_same_result(tmp_path):
     assert one.per_sequence() == two.per_sequence() and one.table() == two.table()
     both = evaluate_davis(tmp_path, [method, method], task="unsupervised", jobs=2)  # one pool for several methods
     assert [b.per_sequence() for b in both] == [one.per_sequence()] * 2
+    # A Dask LocalCluster gives the same, and a sequence's error comes back as it was raised.
+    dask = evaluate_davis(tmp_path, method, task="unsupervised", jobs=2, scheduler="local")
+    assert dask.per_sequence() == one.per_sequence() and dask.table() == one.table()
+    shutil.rmtree(method / "s1")
+    with pytest.raises(FileNotFoundError, match="no results for sequence s1"):
+        evaluate_davis(tmp_path, method, task="unsupervised", jobs=2, scheduler="local")
+    with pytest.raises(ValueError, match="scheduler must be"):
+        evaluate_davis(tmp_path, method, task="unsupervised", scheduler="slurm")
 
 
 def test_semi_supervised_needs_no_result_for_the_first_and_last_frames(tmp_path):

@@ -13,17 +13,15 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
 
 from ..io import open_masks
 from ..outputs import atomic_file
-from ..threads import set_threads
+from ..distributed import ordered_map
 from .davis import TASKS, evaluate_sequence, global_table, object_count
 
 __all__ = ["DavisBenchmark", "evaluate_davis", "write_davis_csv", "sequence_list", "GLOBAL_COLUMNS"]
@@ -159,7 +157,7 @@ def _evaluate_one(name: str, gt_dir: Path, results_dir: Path, task: str) -> dict
 
 def evaluate_davis(davis_root: str | Path, results: str | Path, *, task: str = "semi-supervised",
                    subset: str = "val", sequences=None, resolution: str = "480p", jobs: int = 1,
-                   progress: Callable[[str], None] | None = None) -> DavisBenchmark:
+                   scheduler: str = "processes", progress: Callable[[str], None] | None = None) -> DavisBenchmark:
     """Evaluate a method's results on a DAVIS dataset as ``davis2017-evaluation`` does.
 
     Parameters
@@ -181,6 +179,10 @@ def evaluate_davis(davis_root: str | Path, results: str | Path, *, task: str = "
     jobs : int
         Worker processes (one sequence each at a time; each holds one frame of it). Starting one
         costs about a second (a fresh interpreter), so they pay off from a few seconds of work.
+    scheduler : str
+        Where the sequences run (:func:`tempcons.distributed.ordered_map`): ``"processes"`` on
+        this machine, ``"local"`` on a Dask LocalCluster of ``jobs`` workers, or a Dask
+        scheduler's address. The first sequence that fails stops the run with its error.
     progress : callable, optional
         Called with each sequence's name when it is done.
 
@@ -193,7 +195,7 @@ def evaluate_davis(davis_root: str | Path, results: str | Path, *, task: str = "
     FileNotFoundError
         A missing annotations or results folder, or sequence list.
     ValueError
-        Unknown task, bad ``jobs``, results that do not match the annotations (missing frames,
+        Unknown task, bad ``jobs`` or ``scheduler``, results that do not match the annotations (missing frames,
         more objects than annotated in semi-supervised, sizes), binary 0/255 annotations.
 
     Examples
@@ -231,25 +233,11 @@ def evaluate_davis(davis_root: str | Path, results: str | Path, *, task: str = "
         raise FileNotFoundError(f"{truth / absent[0]} not found: sequence {absent[0]} has no annotations")
     calls = [(n, truth / n, folder / n, task) for folder in folders for n in names]
     done = [{} for _ in folders]
-    with ExitStack() as stack:
-        pool = None
-        if jobs == 1:
-            outcomes = (_evaluate_one(*call) for call in calls)
-        else:
-            # A fresh interpreter per worker: forking a process that runs OpenCV's threads can
-            # deadlock. One thread each: N workers on N cores, not N thread pools fighting over them.
-            pool = stack.enter_context(ProcessPoolExecutor(min(jobs, len(calls)), mp_context=get_context("spawn"),
-                                                           initializer=set_threads, initargs=(1,)))
-            outcomes = pool.map(_evaluate_one, *zip(*calls))
-        try:
-            for i, result in enumerate(outcomes):
-                done[i // len(names)][names[i % len(names)]] = result
-                if progress is not None:
-                    progress(names[i % len(names)])
-        except BaseException:
-            if pool is not None:  # a failure stops the run at once: sequences not started are dropped
-                pool.shutdown(wait=False, cancel_futures=True)
-            raise
+    with ordered_map(scheduler, min(jobs, len(calls))) as run:
+        for i, result in enumerate(run(_evaluate_one, *zip(*calls))):
+            done[i // len(names)][names[i % len(names)]] = result
+            if progress is not None:
+                progress(names[i % len(names)])
     found = [DavisBenchmark(task, subset, d) for d in done]
     return found if several else found[0]
 
