@@ -21,13 +21,14 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import numpy as np
 
 from ._version import __version__
 from .remote import fetch, is_url, publish, remote_manifest
 
-__all__ = ["ClipJob", "ClipDone", "stabilize_clip", "stabilize_files", "make_manifest", "manifest_differences",
+__all__ = ["ClipJob", "ClipDone", "stabilize_clip", "stabilize_files", "stabilize_files_chunked", "make_manifest", "manifest_differences",
            "stored_kind", "storage", "matte_of", "progress_bar"]
 
 
@@ -300,3 +301,126 @@ def stabilize_clip(job: ClipJob) -> ClipDone:
         if is_url(job.out):
             publish(folder.path, job.out)
     return ClipDone(name, written, time.perf_counter() - start)
+
+
+@dataclass(frozen=True)
+class _ChunkTask:
+    """One chunk of a clip stored as files, written into the result's partial folder."""
+
+    frames: str
+    masks: str
+    folder: str
+    chunk: Any
+    fmt: Any
+    settings: Any
+    latency: int | None
+    flow: str
+    bits: int | None
+    match: int  # warm-up frames handed back for renumbering ids (0: the kind keeps no ids)
+
+
+def _stabilize_chunk(task: _ChunkTask) -> tuple[np.ndarray | None, np.ndarray]:
+    """Write one chunk's masks; its last ``match`` warm-up outputs and every id it made (for a
+    kind that tracks ids), to be renumbered by the caller."""
+    from collections import deque
+
+    from .chunks import walk_chunk
+    from .io import MaskWriter, open_frames, open_masks
+
+    frames, masks = open_frames(task.frames), open_masks(task.masks)
+    mode, prepare, _ = storage(masks.mode, task.fmt.kind, task.bits)
+    # A chunk tried again after its worker died writes its files again.
+    writer = MaskWriter(task.folder, mode=mode, palette=masks.palette, overwrite=True)
+    c = task.chunk
+    warm, ids = deque(maxlen=task.match or None), set()
+    outputs = walk_chunk(frames.range(c.first, c.last), masks.range(c.first, c.last), c, fmt=task.fmt,
+                         settings=task.settings, latency=task.latency, flow=task.flow)
+    for t, out in enumerate(outputs, c.first):
+        if task.match:
+            ids.update(np.unique(out).tolist())
+            if t < c.start:
+                warm.append(out)
+        if t >= c.start:
+            writer.write(masks.names[t], prepare(out))
+    return (np.stack(warm) if task.match and warm else None), np.array(sorted(ids), np.int64)
+
+
+def _relabel_files(folder: str, names: list[str], keys: np.ndarray, values: np.ndarray, mode: str | None,
+                   palette: list | None) -> int:
+    """Rewrite a chunk's id maps with its ids renamed (:func:`tempcons.chunks.relabel`)."""
+    from PIL import Image
+
+    from .chunks import relabel
+    from .io import MaskWriter
+
+    writer = MaskWriter(folder, mode=mode, palette=palette, overwrite=True)
+    for name in names:
+        with Image.open(Path(folder) / f"{name}.png") as im:
+            ids = np.asarray(im)
+        writer.write(name, relabel(ids, keys, values))
+    return len(names)
+
+
+def stabilize_files_chunked(frames, masks, folder, *, chunk_frames: int, scheduler: str = "processes",
+                            jobs: int | None = None, kind=None, preset: str = "balanced", latency=2,
+                            flow: str = "dis", bits=None, quiet: bool = True) -> int:
+    """:func:`stabilize_files` cut into chunks of ``chunk_frames`` that run on a scheduler
+    (:func:`tempcons.distributed.ordered_map`) and join without seams (:mod:`tempcons.chunks`).
+
+    Each task reads its chunk with its warm-up and look-ahead from the files and writes its masks
+    into the result's folder, so no worker holds more than a chunk; a kind with ids then has its
+    chunks' ids renamed to match across the seams and rewritten. The mask format is read from the
+    first mask, as the streaming stabilizer reads it. Returns the number of masks written.
+    """
+    from PIL import Image
+
+    from .chunks import id_lut, plan_chunks, relabel, warmup_frames
+    from .distributed import ordered_map
+    from .kind import kind_class
+    from .masks import mask_format
+    from .settings import settings_for
+
+    if len(frames) != len(masks):
+        raise ValueError(f"{frames.path} has {len(frames)} frames but {masks.path} has {len(masks)} masks")
+    kind = stored_kind(masks, kind)
+    mode, _, folder.manifest["values"] = storage(masks.mode, kind, bits)
+    settings = settings_for(preset, {})
+    first = next(masks.range(0, 1))
+    fmt = mask_format(first, None, "mask #0") if kind is None else kind_class(kind).read_format(first, "mask #0")
+    warmup = warmup_frames(settings.filter.memory)
+    plan = plan_chunks(len(masks), chunk_frames, warmup=warmup, latency=latency)
+    # The tracker forgets an object lost for max_lost frames: the frames it can still recall it from.
+    match = min(warmup, settings.tracking.max_lost + 1) if kind_class(fmt.kind).tracks else 0
+    with folder as partial, progress_bar(len(plan), f"{Path(masks.path).name} (chunks)", quiet) as bar:
+        tasks = [_ChunkTask(str(frames.path), str(masks.path), str(partial), c, fmt, settings, latency, flow, bits,
+                            match) for c in plan]
+        with ordered_map(scheduler, jobs) as run:
+            results = []
+            for result in run(_stabilize_chunk, tasks):
+                results.append(result)
+                bar.update(1)
+            if match:
+                names = masks.names
+                luts, next_id = [], 1
+
+                def joined(t: int) -> np.ndarray:  # frame t's ids as renamed so far
+                    k = next(i for i, c in enumerate(plan) if c.start <= t < c.stop)
+                    with Image.open(partial / f"{names[t]}.png") as im:
+                        return relabel(np.asarray(im), *luts[k])
+
+                for c, (warm, ids) in zip(plan, results):
+                    if not luts:
+                        keys = np.unique(np.concatenate([[0], ids]))
+                        luts.append((keys, keys))
+                        next_id = int(keys.max()) + 1
+                        continue
+                    seen = range(c.start - len(warm), c.start)
+                    keys, values, next_id = id_lut(np.stack([joined(t) for t in seen]), warm, ids, next_id,
+                                                   settings.tracking.min_iou)
+                    luts.append((keys, values))
+                renamed = [(c, lut) for c, lut in zip(plan, luts) if (lut[0] != lut[1]).any()]
+                list(run(_relabel_files, [str(partial)] * len(renamed), [names[c.start:c.stop] for c, _ in renamed],
+                         [lut[0] for _, lut in renamed], [lut[1] for _, lut in renamed], [mode] * len(renamed),
+                         [masks.palette] * len(renamed)))
+        folder.manifest["outputs"] = len(masks)
+    return len(masks)

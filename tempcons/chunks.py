@@ -30,6 +30,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import partial
+from collections.abc import Iterable, Iterator
+from itertools import zip_longest
 from typing import Any, Callable
 
 import numpy as np
@@ -42,7 +44,8 @@ from .kind import kind_class
 from .masks import MaskFormat, mask_format
 from .settings import Settings, settings_for
 
-__all__ = ["Chunk", "warmup_frames", "plan_chunks", "run_chunk", "stabilize_chunked"]
+__all__ = ["Chunk", "warmup_frames", "plan_chunks", "walk_chunk", "run_chunk", "id_lut", "relabel",
+           "stabilize_chunked"]
 
 #: Default tolerance of the warm-up: half an 8-bit step of a soft mask.
 TOLERANCE = 0.5 / 255
@@ -147,6 +150,39 @@ class _Result:
     warm: np.ndarray | None  # frames first:start, for renumbering a tracked kind's ids
 
 
+def walk_chunk(frames: Iterable[np.ndarray], masks: Iterable[np.ndarray], chunk: Chunk, *, fmt: MaskFormat,
+               settings: Settings, latency: int | None, flow: Any = None,
+               given: frozenset[str] = frozenset()) -> Iterator[np.ndarray]:
+    """The outputs of frames ``chunk.first:chunk.stop``, in order, from the clip's frames and masks
+    ``chunk.first:chunk.last`` (the look-ahead's own outputs are never made). One frame at a time:
+    the caller keeps what it needs (:func:`run_chunk` all of it, a file writer one frame).
+
+    Raises
+    ------
+    ValueError
+        Fewer or more frames or masks than the chunk reads.
+    """
+    engine = Engine(fmt.kind, settings, latency=latency, flow=flow, given=given, fmt=fmt)
+    wanted = chunk.stop - chunk.first
+    given_frames = 0
+    emitted = 0
+    for frame, mask in zip_longest(frames, masks):
+        if frame is None or mask is None:
+            raise ValueError(f"chunk {chunk}: the frames and the masks differ in length")
+        given_frames += 1
+        for out in engine.push(frame, mask):
+            if emitted < wanted:
+                yield out
+            emitted += 1
+    if given_frames != chunk.last - chunk.first:
+        raise ValueError(f"chunk {chunk} reads {chunk.last - chunk.first} frames, got {given_frames}")
+    for out in engine.flush():
+        if emitted >= wanted:
+            break
+        yield out
+        emitted += 1
+
+
 def run_chunk(frames: np.ndarray, masks: np.ndarray, chunk: Chunk, *, fmt: MaskFormat, settings: Settings,
               latency: int | None, flow: Any = None, given: frozenset[str] = frozenset()) -> _Result:
     """Stabilize one chunk: ``frames`` and ``masks`` are the clip's frames ``chunk.first:chunk.last``.
@@ -160,48 +196,62 @@ def run_chunk(frames: np.ndarray, masks: np.ndarray, chunk: Chunk, *, fmt: MaskF
         The outputs of frames ``chunk.start:chunk.stop`` and, for a kind that tracks ids, those of
         the warm-up frames (which :func:`stabilize_chunked` matches with the chunk before).
     """
-    if len(frames) != chunk.last - chunk.first or len(masks) != len(frames):
-        raise ValueError(f"chunk {chunk} needs {chunk.last - chunk.first} frames and masks, got "
-                         f"{len(frames)} and {len(masks)}")
-    engine = Engine(fmt.kind, settings, latency=latency, flow=flow, given=given, fmt=fmt)
-    outputs = []
-    for frame, mask in zip(frames, masks):
-        outputs.extend(engine.push(frame, mask))
-    outputs.extend(engine.flush())
+    outputs = list(walk_chunk(frames, masks, chunk, fmt=fmt, settings=settings, latency=latency, flow=flow,
+                              given=given))
     skip = chunk.start - chunk.first
-    kept = np.stack(outputs[skip:skip + chunk.stop - chunk.start])
-    return _Result(kept, np.stack(outputs[:skip]) if kind_class(fmt.kind).tracks and skip else None)
+    warm = np.stack(outputs[:skip]) if kind_class(fmt.kind).tracks and skip else None
+    return _Result(np.stack(outputs[skip:]), warm)
 
 
-def _renumber(previous: np.ndarray, warm: np.ndarray, outputs: np.ndarray, next_id: int,
-              min_iou: float) -> tuple[np.ndarray, int]:
-    """A chunk's ids renamed to the ids ``previous`` (the joined output of the same warm-up
-    frames) gave the same objects: Hungarian assignment on intersection over union, pairs under
-    ``min_iou`` left apart; ids the chunk before never had get new ones from ``next_id``."""
-    ours = np.unique(np.concatenate([np.unique(warm), np.unique(outputs)]))
-    ours = ours[ours != 0]
+def id_lut(previous: np.ndarray, warm: np.ndarray, ours: np.ndarray, next_id: int,
+           min_iou: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """How a chunk's ids are renamed: to the ids ``previous`` (the joined output of the warm-up
+    frames ``warm`` shows) gave the same objects, by Hungarian assignment on intersection over
+    union (pairs under ``min_iou`` left apart); ids the chunk before never had get new ones from
+    ``next_id``.
+
+    Parameters
+    ----------
+    previous, warm : ndarray
+        ``(n, H, W)`` ids of the same frames: as joined so far, and as this chunk made them.
+    ours : ndarray
+        Every id this chunk outputs (its warm-up's included).
+    next_id : int
+        The smallest id not given yet.
+    min_iou : float
+
+    Returns
+    -------
+    keys, values : ndarray
+        Sorted ids of the chunk (0 included) and what each becomes (0 stays 0).
+    next_id : int
+    """
+    ours = np.unique(np.concatenate([[0], np.asarray(ours).ravel()]))
     theirs = np.unique(previous)
-    theirs = theirs[theirs != 0]
     lut = {0: 0}
-    if len(ours) and len(theirs) and len(warm):
-        a = np.searchsorted(ours, warm.ravel())
-        b = np.searchsorted(theirs, previous.ravel())
-        keep = (warm.ravel() != 0) & (previous.ravel() != 0)
-        inter = np.zeros((len(ours), len(theirs)))
-        np.add.at(inter, (a[keep], b[keep]), 1)
-        area_a = np.bincount(a[warm.ravel() != 0], minlength=len(ours))
-        area_b = np.bincount(b[previous.ravel() != 0], minlength=len(theirs))
+    mine, other = ours[ours != 0], theirs[theirs != 0]
+    if len(mine) and len(other) and len(warm):
+        a = np.searchsorted(mine, warm.ravel())
+        b = np.searchsorted(other, previous.ravel())
+        in_a, in_b = warm.ravel() != 0, previous.ravel() != 0
+        inter = np.zeros((len(mine), len(other)))
+        np.add.at(inter, (a[in_a & in_b], b[in_a & in_b]), 1)
+        area_a = np.bincount(a[in_a], minlength=len(mine))
+        area_b = np.bincount(b[in_b], minlength=len(other))
         iou = inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1)
         for i, j in zip(*linear_sum_assignment(-iou)):
             if iou[i, j] >= min_iou:
-                lut[int(ours[i])] = int(theirs[j])
-    for i in ours:
+                lut[int(mine[i])] = int(other[j])
+    for i in mine:
         if int(i) not in lut:
             lut[int(i)] = next_id
             next_id += 1
-    keys = np.array(sorted(lut))
-    values = np.array([lut[k] for k in keys], outputs.dtype)
-    return values[np.searchsorted(keys, outputs)], next_id
+    return ours, np.array([lut[int(k)] for k in ours]), next_id
+
+
+def relabel(ids: np.ndarray, keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``ids`` with each of ``keys`` replaced by its value (:func:`id_lut`), in ``ids``' dtype."""
+    return values.astype(ids.dtype)[np.searchsorted(keys, ids)]
 
 
 def stabilize_chunked(frames: np.ndarray, masks: np.ndarray, *, chunk_frames: int = 600,
@@ -273,7 +323,9 @@ def stabilize_chunked(frames: np.ndarray, masks: np.ndarray, *, chunk_frames: in
             if chunk.start == 0:
                 next_id = max(next_id, int(values.max(initial=0)) + 1)
             else:
-                values, next_id = _renumber(out[chunk.first:chunk.start], result.warm, values, next_id,
+                seen = np.concatenate([np.unique(result.warm), np.unique(values)])
+                keys, lut, next_id = id_lut(out[chunk.first:chunk.start], result.warm, seen, next_id,
                                             settings.tracking.min_iou)
+                values = relabel(values, keys, lut)
         out[chunk.start:chunk.stop] = values
     return out

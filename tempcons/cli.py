@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from ._version import __version__
-from .batch import (make_manifest, manifest_differences, matte_of, progress_bar, stabilize_files, storage,
-                    stored_kind)
+from .batch import (make_manifest, manifest_differences, matte_of, progress_bar, stabilize_files,
+                    stabilize_files_chunked, storage, stored_kind)
 from .outputs import abandon
 
 _KINDS = ("binary", "soft", "alpha", "labels", "instances", "probs")
@@ -61,13 +61,28 @@ def _cmd_stabilize(args) -> int:
         if path is not None:
             check_placement(path, inputs, option=option)
             check_new_file(path, overwrite=args.overwrite, option=option)
+    chunked = args.chunk_frames is not None
+    if chunked and (args.video or args.composite):
+        raise ValueError("--chunk-frames writes the mask PNGs only; make --video or --composite-out in a run "
+                         "without it")
+    if not chunked and (args.scheduler or args.jobs):
+        raise ValueError("--scheduler and -j run the chunks of --chunk-frames N; give it, or leave them out")
+    if chunked and args.chunk_frames < 1:
+        raise ValueError(f"--chunk-frames must be at least 1, got {args.chunk_frames}")
     frames, masks = open_frames(args.frames), open_masks(args.masks)
     manifest = make_manifest(command="stabilize", kind=args.kind, preset=args.preset, latency=args.latency,
-                         flow=args.flow, bits=args.bits, inputs={"frames": frames, "masks": masks})
+                             flow=args.flow, bits=args.bits, inputs={"frames": frames, "masks": masks},
+                             **({"chunk_frames": args.chunk_frames} if chunked else {}))
     folder = ClipFolder(args.out, manifest, overwrite=args.overwrite)
-    n = stabilize_files(frames, masks, folder, kind=args.kind, preset=args.preset, latency=args.latency,
-                        flow=args.flow, bits=args.bits, quiet=args.quiet, video=args.video,
-                        composite=args.composite, composite_out=args.composite_out, overwrite=args.overwrite)
+    if chunked:
+        n = stabilize_files_chunked(frames, masks, folder, chunk_frames=args.chunk_frames,
+                                    scheduler=args.scheduler or "processes", jobs=args.jobs or 1, kind=args.kind,
+                                    preset=args.preset, latency=args.latency, flow=args.flow, bits=args.bits,
+                                    quiet=args.quiet)
+    else:
+        n = stabilize_files(frames, masks, folder, kind=args.kind, preset=args.preset, latency=args.latency,
+                            flow=args.flow, bits=args.bits, quiet=args.quiet, video=args.video,
+                            composite=args.composite, composite_out=args.composite_out, overwrite=args.overwrite)
     if not args.quiet:
         print(f"wrote {n} masks to {args.out}")
     return 0
@@ -463,6 +478,12 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--composite", metavar="BG",
                     help="composite each frame over BG: '#RRGGBB', 'R,G,B', 'blur[:SIGMA]' or an image file")
     st.add_argument("--composite-out", metavar="FILE", help="video file for --composite (.mp4, .avi, ...)")
+    st.add_argument("--chunk-frames", type=int, metavar="N",
+                    help="cut a long clip into chunks of N frames that run apart (each on a warm-up of the frames "
+                         "before it, see docs/scaleout.md) and join without seams")
+    st.add_argument("--scheduler", help="where the chunks run: 'processes' (default), 'local' (a Dask LocalCluster) "
+                                        "or a Dask scheduler's address (tempcons[distributed])")
+    st.add_argument("-j", "--jobs", type=int, help="worker processes for the chunks, one thread each (default: 1)")
 
     ev = sub.add_parser("eval", parents=[common],
                         help="metrics of predictions against ground truth, per clip and for the dataset")

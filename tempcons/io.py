@@ -154,29 +154,38 @@ class FrameSource(_Source):
             raise ValueError(f"{path}: unreadable image ({e})") from None
 
     def __iter__(self) -> Iterator[np.ndarray]:
+        return self.range()
+
+    def range(self, start: int = 0, stop: int | None = None) -> Iterator[np.ndarray]:
+        """Frames ``start:stop``, decoded one at a time (a video decodes the frames before ``start``
+        too, and drops them: seeking by frame number is not exact in every codec)."""
         if self._files is not None:
-            for p in self._files:
+            for p in self._files[start:stop]:
                 img = self._read_image(p)
                 if img.shape[:2] != self.size:
                     raise ValueError(f"{p}: size {img.shape[:2]} differs from the first frame's {self.size} "
                                      f"({self._files[0].name})")
                 yield img
         elif self._array is not None:
-            for frame in self._array:
+            for frame in self._array[start:stop]:
                 yield np.ascontiguousarray(frame)
         else:
             cap = cv2.VideoCapture(str(self.path))
             count = 0
+            end = len(self.names) if stop is None else min(stop, len(self.names))
             try:
-                while True:
-                    ok, img = cap.read()
+                while stop is None or count < end:
+                    ok = cap.grab()
+                    if ok and count >= start:
+                        ok, img = cap.retrieve()
                     if not ok:
                         break
                     count += 1
-                    yield np.ascontiguousarray(img[..., ::-1])
+                    if count > start:
+                        yield np.ascontiguousarray(img[..., ::-1])
             finally:
                 cap.release()
-            if count < len(self.names):
+            if count < end:
                 raise ValueError(f"{self.path}: decoding stopped after {count} frames, but the file says it holds "
                                  f"{len(self.names)} (a truncated or damaged video)")
 
@@ -249,8 +258,12 @@ class MaskSource(_Source):
         return values, mode, palette
 
     def __iter__(self) -> Iterator[np.ndarray]:
+        return self.range()
+
+    def range(self, start: int = 0, stop: int | None = None) -> Iterator[np.ndarray]:
+        """Masks ``start:stop``, decoded one at a time."""
         if self._files is not None:
-            for p in self._files:
+            for p in self._files[start:stop]:
                 mask, mode, palette = self._read_png(p)
                 if mask.shape[:2] != self.size or mode != self.mode:
                     raise ValueError(f"{p}: {mode} {mask.shape} differs from the first mask's {self.mode} {self.size}")
@@ -261,10 +274,10 @@ class MaskSource(_Source):
                                      "one clip's palette PNGs must share one palette")
                 yield mask
         elif self._array is not None:
-            for mask in self._array:
+            for mask in self._array[start:stop]:
                 yield np.asarray(mask)
         else:
-            for frame in self._frames:
+            for frame in self._frames.range(start, stop):
                 yield cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
 
 
