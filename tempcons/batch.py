@@ -28,15 +28,16 @@ import numpy as np
 from ._version import __version__
 from .remote import fetch, is_url, publish, remote_manifest
 
-__all__ = ["ClipJob", "ClipDone", "stabilize_clip", "stabilize_files", "stabilize_files_chunked", "make_manifest", "manifest_differences",
-           "stored_kind", "storage", "matte_of", "progress_bar"]
+__all__ = ["ClipJob", "ClipDone", "stabilize_clip", "stabilize_files", "stabilize_files_chunked", "make_manifest",
+           "manifest_differences", "stored_kind", "storage", "matte_of", "progress_bar"]
 
 
-def progress_bar(total: int | None, desc: str, quiet: bool):
+def progress_bar(total: int | None, desc: str, quiet: bool, unit: str = "frame"):
+    """The commands' progress bar: none with ``quiet``, nor when stderr is not a terminal."""
     from tqdm import tqdm
 
     # disable=None: no bar when stderr is not a terminal (a log file gets no escape codes).
-    return tqdm(total=total, desc=desc, unit="frame", disable=True if quiet else None, leave=False,
+    return tqdm(total=total, desc=desc, unit=unit, disable=True if quiet else None, leave=False,
                 dynamic_ncols=True)
 
 
@@ -92,6 +93,7 @@ def make_manifest(*, command: str, kind, preset: str, latency, flow: str, bits, 
 
 
 def manifest_differences(old: dict, new: dict) -> list[str]:
+    """What differs between two manifests (the output count aside), as ``key old -> new``."""
     return [f"{key} {old.get(key)!r} -> {new[key]!r}" for key in new if key != "outputs" and old.get(key) != new[key]]
 
 
@@ -205,7 +207,8 @@ class ClipJob:
     kind, preset, latency, flow, bits
         As ``tempcons stabilize`` takes them.
     overwrite : bool
-        Replace an earlier result made differently (one made the same way is kept and skipped).
+        Replace an earlier result; without it, one made the same way is kept (the clip is
+        skipped) and one made differently is refused.
     """
 
     frames: str
@@ -243,8 +246,7 @@ def stabilize_clip(job: ClipJob) -> ClipDone:
     """Carry out a :class:`ClipJob`: stabilize its clip into its result folder, no progress bar.
 
     A result made the same way (same inputs, settings and version: its manifest) is kept, so a
-    rerun resumes where the last one stopped; one made differently is replaced only with
-    ``job.overwrite``. Safe to run again after a crash: a clip is written whole or not at all.
+    rerun resumes where the last one stopped; with ``job.overwrite`` every result is made again. Safe to run again after a crash: a clip is written whole or not at all.
 
     Parameters
     ----------
@@ -289,13 +291,12 @@ def stabilize_clip(job: ClipJob) -> ClipDone:
         else:
             folder = ClipFolder(job.out, manifest, overwrite=True)  # refuses a folder of files tempcons did not write
             previous = folder.previous
-        if previous is not None:
+        if previous is not None and not job.overwrite:
             differences = manifest_differences(previous, manifest)
             if not differences:
                 return ClipDone(name, 0, time.perf_counter() - start)
-            if not job.overwrite:
-                raise FileExistsError(f"{job.out} holds a result made differently ({', '.join(differences)[:200]}); "
-                                      "pass --overwrite to replace it")
+            raise FileExistsError(f"{job.out} holds a result made differently ({', '.join(differences)[:200]}); "
+                                  "pass --overwrite to replace it")
         written = stabilize_files(frames, masks, folder, kind=job.kind, preset=job.preset, latency=job.latency,
                                   flow=job.flow, bits=job.bits, quiet=True)
         if is_url(job.out):
@@ -391,7 +392,7 @@ def stabilize_files_chunked(frames, masks, folder, *, chunk_frames: int, schedul
     plan = plan_chunks(len(masks), chunk_frames, warmup=warmup, latency=latency)
     # The tracker forgets an object lost for max_lost frames: the frames it can still recall it from.
     match = min(warmup, settings.tracking.max_lost + 1) if kind_class(fmt.kind).tracks else 0
-    with folder as partial, progress_bar(len(plan), f"{Path(masks.path).name} (chunks)", quiet) as bar:
+    with folder as partial, progress_bar(len(plan), Path(masks.path).name, quiet, unit="chunk") as bar:
         tasks = [_ChunkTask(str(frames.path), str(masks.path), str(partial), c, fmt, settings, latency, flow, bits,
                             match) for c in plan]
         with ordered_map(scheduler, jobs) as run:
