@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from functools import partial
 from multiprocessing import get_context
 from typing import Any
 
@@ -147,7 +148,6 @@ def _dask_client(scheduler: str, jobs: int):
         return
     with LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
             Client(cluster) as client:
-        client.register_plugin(_one_thread())
         yield client
 
 
@@ -205,6 +205,8 @@ def ordered_map(scheduler: str = "processes", jobs: int | None = None) -> Iterat
     else:
         with _dask_client(scheduler, jobs) as client:
             def run(fn, *iterables):
+                if scheduler == "local":
+                    fn = partial(_single_threaded, fn)
                 futures = client.map(fn, *iterables, pure=False)
                 try:
                     for future in futures:
@@ -263,17 +265,11 @@ def _on_processes(fn, tasks, names, jobs, retries, progress) -> Outcome:
     return _ordered(outcome, names)
 
 
-def _one_thread():
-    """A Dask worker plugin: one thread for OpenCV and Numba in every worker, restarted ones too."""
-    from distributed import WorkerPlugin
-
-    class OneThread(WorkerPlugin):
-        name = "tempcons-one-thread"
-
-        def setup(self, worker) -> None:
-            set_threads(1)
-
-    return OneThread()
+def _single_threaded(fn: Callable, *args) -> Any:
+    """``fn(*args)`` with one thread for OpenCV and Numba. In the thread that runs it: Numba's
+    thread count is per calling thread, and a Dask worker runs its tasks in a thread of its own."""
+    set_threads(1)
+    return fn(*args)
 
 
 def _on_dask(fn, tasks, names, scheduler, jobs, retries, progress) -> Outcome:
@@ -282,8 +278,8 @@ def _on_dask(fn, tasks, names, scheduler, jobs, retries, progress) -> Outcome:
     outcome = Outcome()
     with _dask_client(scheduler, jobs) as client:
         # pure=False: a rerun of the same clip is new work, never a cached result.
-        futures = client.map(fn, tasks, key=[f"tempcons-{i}-{n}" for i, n in enumerate(names)], retries=retries,
-                             pure=False)
+        futures = client.map(partial(_single_threaded, fn) if scheduler == "local" else fn, tasks,
+                             key=[f"tempcons-{i}-{n}" for i, n in enumerate(names)], retries=retries, pure=False)
         index = {f.key: i for i, f in enumerate(futures)}
         for future in as_completed(futures):
             i = index[future.key]
