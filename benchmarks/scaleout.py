@@ -4,11 +4,13 @@ Usage::
 
     python benchmarks/scaleout.py [--data ../shared/data/real] [--masks raw_mediapipe_selfie] [--repeats 3]
 
-1. ``tempcons batch DATA --masks MASKS`` (preset balanced, latency 2) as a whole command, start-up
+1. ``tempcons batch`` over the clips ``--copies`` times (so that the workers' start-up, about a
+   second each, is not most of the run), preset balanced, latency 2, as a whole command, start-up
    included, best of ``--repeats``, alternating: the ``processes`` scheduler with ``-j 1`` (in
-   this process) and ``-j 2``, the Dask ``local`` scheduler with ``-j 1`` and ``-j 2``. Each worker
-   has one thread. While the 2-worker runs go, the resident memory of every process under the
-   command is sampled every 50 ms: the largest worker's peak is reported.
+   the command's process, with one thread, then with its default two) and ``-j 2``, the Dask
+   ``local`` scheduler with ``-j 1`` and ``-j 2``. Each worker process has one thread. While a
+   run goes, the resident memory of every process under the command is sampled every 50 ms: the
+   largest worker's peak is reported.
 2. The schedulers' own cost: ``run_tasks`` over tasks that do nothing, once with 1 task (the
    start-up) and once with 200 (start-up plus the per-task cost).
 3. One long clip split across workers: the shared clips end to end, ``--loops`` times, as one clip
@@ -43,13 +45,13 @@ def nothing(task):
     return task
 
 
-def command(data: Path, masks: str, scheduler: str, jobs: int, out: Path) -> tuple[float, float]:
+def command(data: Path, masks: str, scheduler: str, jobs: int, out: Path, env=None) -> tuple[float, float]:
     """Seconds of one ``tempcons batch`` run, and the peak resident MB of its largest worker."""
     peak: dict[int, float] = {}
     args = [sys.executable, "-m", "tempcons.cli", "batch", str(data), "--masks", masks, "-o", str(out),
             "--scheduler", scheduler, "-j", str(jobs), "--quiet", "--overwrite"]
     start = time.perf_counter()
-    proc = subprocess.Popen(args)
+    proc = subprocess.Popen(args, env=env)
     done = threading.Event()
 
     def sample():
@@ -79,25 +81,42 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "real")
     ap.add_argument("--masks", default="raw_mediapipe_selfie")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--loops", type=int, default=3, help="times the clips are repeated to make the long clip")
+    ap.add_argument("--copies", type=int, default=3, help="times each clip is in the data set of part 1")
+    ap.add_argument("--loops", type=int, default=3, help="times the clips are repeated to make the long clip "
+                                                         "(0: no long clip)")
     args = ap.parse_args()
     seqs = [s for s in find_sequences(args.data, masks=args.masks) if s.masks is not None]
-    n_frames = sum(len(open_masks(s.masks)) for s in seqs)
-    print(f"{len(seqs)} clips, {n_frames} frames ({args.data.name}, masks {args.masks}); 2 cores\n")
+    links = tempfile.TemporaryDirectory()
+    dataset = Path(links.name)
+    for copy in range(args.copies):  # the clips again under other names, as links: more clips, no copying
+        for s in seqs:
+            (dataset / f"{s.name}-{copy}").mkdir()
+            (dataset / f"{s.name}-{copy}" / "frames").symlink_to(s.frames.resolve())
+            (dataset / f"{s.name}-{copy}" / args.masks).symlink_to(s.masks.resolve())
+    n_frames = args.copies * sum(len(open_masks(s.masks)) for s in seqs)
+    print(f"{args.copies * len(seqs)} clips ({args.copies} times each of {len(seqs)}), {n_frames} frames "
+          f"({args.data.name}, masks {args.masks}); 2 cores\n")
 
-    runs = [("processes", 1), ("processes", 2), ("local", 1), ("local", 2)]
+    one_thread = {**os.environ, "NUMBA_NUM_THREADS": "1", "OPENCV_FOR_THREADS_NUM": "1"}
+    # (scheduler, workers, threads of the one in-process worker: "one" or "two")
+    runs = [("processes", 1, "one"), ("processes", 1, "two"), ("processes", 2, "one"), ("local", 1, "one"),
+            ("local", 2, "one")]
     best = {r: (np.inf, 0.0) for r in runs}
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(args.repeats):
-            for scheduler, jobs in runs:
-                seconds, mb = command(args.data, args.masks, scheduler, jobs, Path(tmp) / f"{scheduler}{jobs}")
-                best[scheduler, jobs] = (min(best[scheduler, jobs][0], seconds), max(best[scheduler, jobs][1], mb))
-    print("| scheduler | workers | seconds (best) | frames/s | speed-up over 1 worker | peak MB of a worker |")
-    print("|---|---|---|---|---|---|")
-    for scheduler, jobs in runs:
-        seconds, mb = best[scheduler, jobs]
-        gain = best[scheduler, 1][0] / seconds
-        print(f"| {scheduler} | {jobs} | {seconds:.1f} | {n_frames / seconds:.1f} | {gain:.2f}x | {mb:.0f} |")
+            for run in runs:
+                scheduler, jobs, threads = run
+                env = one_thread if (scheduler, jobs, threads) == ("processes", 1, "one") else None
+                seconds, mb = command(dataset, args.masks, scheduler, jobs, Path(tmp) / f"{scheduler}{jobs}", env)
+                best[run] = (min(best[run][0], seconds), max(best[run][1], mb))
+    print("| scheduler | workers | threads each | seconds (best) | frames/s | speed-up over 1 one-thread worker "
+          "| peak MB of a worker |")
+    print("|---|---|---|---|---|---|---|")
+    for run in runs:
+        scheduler, jobs, threads = run
+        seconds, mb = best[run]
+        gain = best[scheduler, 1, "one"][0] / seconds
+        print(f"| {scheduler} | {jobs} | {threads} | {seconds:.1f} | {n_frames / seconds:.1f} | {gain:.2f}x | {mb:.0f} |")
 
     print("\n| scheduler (2 workers) | start-up, 1 task (s) | per task after it (ms) |")
     print("|---|---|---|")
@@ -110,6 +129,8 @@ def main() -> None:
         many = time.perf_counter() - t0
         print(f"| {scheduler} | {one:.2f} | {1e3 * (many - one) / 199:.1f} |")
 
+    if args.loops == 0:
+        return
     # 3. One long clip from files: the shared clips end to end, --loops times, as .npy (memory-mapped).
     size = open_frames(seqs[0].frames).size
     frames, masks = [], []
