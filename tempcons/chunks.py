@@ -17,20 +17,24 @@ of all-zero masks would otherwise take another dtype or scale). What stays is th
 decayed memory, and decisions with hysteresis (binary masks, labels), which can carry a
 difference further inside their dead band. ``benchmarks/chunks.py`` measures both.
 
-Instance ids are made per chunk by its own tracker; :func:`stabilize_chunked` renumbers each
-chunk's ids to the ids the chunk before gave the same objects, matched (Hungarian assignment on
-overlap) over the warm-up frames both chunks output, so an object keeps its id through the clip.
+Instance ids are made per chunk by its own tracker; each chunk's ids are then renamed
+(:func:`id_lut`) to the ids the chunks before gave the same objects, matched (Hungarian assignment
+on overlap) over the warm-up frames, which the chunk before output too, so an object keeps its id
+through the clip. (From files, over the last ``max_lost + 1`` warm-up frames: all the tracker
+itself can recall an object from.)
 
-:func:`run_chunk` is the unit of work (picklable arguments, no shared state), so any ``map``
-runs the chunks: the built-in one, a process pool's, or a Dask client's.
+:func:`run_chunk` is the unit of work on arrays (picklable arguments, no shared state), so any
+``map`` runs the chunks: the built-in one, a process pool's, or a Dask client's;
+:func:`walk_chunk` streams one, which :func:`tempcons.batch.stabilize_files_chunked` uses to run a
+clip stored as files chunk by chunk, each chunk reading its own frames.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
-from collections.abc import Iterable, Iterator
 from itertools import zip_longest
 from typing import Any, Callable
 

@@ -179,7 +179,7 @@ class OnnxSegmenter:
             raise ValueError(f"channel must be a channel's index (an int >= 0), got {channel!r}")
         if activation not in (None, "sigmoid", "softmax"):
             raise ValueError(f"activation must be None, 'sigmoid' or 'softmax', got {activation!r}")
-        self._mean, self._std = (np.broadcast_to(np.asarray(v, np.float32), (3,)).copy() for v in (mean, std))
+        self._mean, self._std = _per_channel(mean, "mean"), _per_channel(std, "std")
         if (self._std == 0).any():
             raise ValueError(f"std must not be 0, got {std!r}")
         options = onnxruntime.SessionOptions()
@@ -282,6 +282,13 @@ class OnnxSegmenter:
             raise ValueError(f"output {self.output} holds values in [{low:.3g}, {high:.3g}], not [0, 1]: "
                              f"for logits give activation='sigmoid' (or 'softmax' over channels)")
         return np.clip(out, 0, 1).astype(np.float32, copy=False)
+
+
+def _per_channel(value, name: str) -> np.ndarray:
+    try:
+        return np.broadcast_to(np.asarray(value, np.float32), (3,)).copy()
+    except (ValueError, TypeError):
+        raise ValueError(f"{name} must be a number or 3 numbers (R, G, B), got {value!r}") from None
 
 
 def _pair(size) -> tuple[int, int]:

@@ -130,6 +130,8 @@ def test_a_model_outside_the_contract_is_named_with_the_fix(tmp_path):
         OnnxSegmenter(tmp_path / "junk.onnx")
     with pytest.raises(ValueError, match="activation must be"):
         OnnxSegmenter(mean_model(tmp_path / "m.onnx"), activation="relu")
+    with pytest.raises(ValueError, match=r"mean must be a number or 3 numbers"):
+        OnnxSegmenter(tmp_path / "m.onnx", mean=(0.5, 0.5))
     with pytest.raises(ValueError, match="channel must be"):
         OnnxSegmenter(tmp_path / "m.onnx", channel="1")
     with pytest.raises(ValueError, match="takes no options"):
