@@ -5,6 +5,7 @@ import pytest
 from PIL import Image
 
 from tempcons.io import MaskWriter, find_sequences, open_frames, open_masks, write_video
+from tempcons.synthetic import make_clip
 
 PALETTE = [0, 0, 0, 128, 0, 0, 0, 128, 0, 128, 128, 0] + [7] * (768 - 12)
 
@@ -109,3 +110,23 @@ def test_dataset_layouts_are_recognised(tmp_path):
     (tmp_path / "nothing").mkdir()
     with pytest.raises(ValueError, match="no dataset layout"):
         find_sequences(tmp_path / "nothing")
+
+
+def test_a_range_of_frames_or_masks_is_that_slice_of_the_whole(tmp_path):
+    # What a chunk of a long clip reads: folders, arrays and videos alike (a video decodes and
+    # drops the frames before the range).
+    clip = make_clip(n_frames=9, height=48, width=64)
+    write_video(tmp_path / "clip.avi", clip.frames)
+    np.save(tmp_path / "frames.npy", clip.frames)
+    writer = MaskWriter(tmp_path / "masks")
+    for t, m in enumerate(clip.masks):
+        writer.write(f"{t:05d}", m)
+    np.save(tmp_path / "masks.npy", clip.masks)
+    sources = [open_frames(tmp_path / "clip.avi"), open_frames(tmp_path / "frames.npy"),
+               open_masks(tmp_path / "masks"), open_masks(tmp_path / "masks.npy"),
+               open_masks(tmp_path / "clip.avi")]
+    for source in sources:
+        whole = list(source)
+        for start, stop in ((0, 3), (4, 9), (6, None), (8, 9)):
+            part = list(source.range(start, stop))
+            assert len(part) == len(whole[start:stop]) and all((a == b).all() for a, b in zip(part, whole[start:stop]))
