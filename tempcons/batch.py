@@ -415,6 +415,7 @@ def stabilize_files_chunked(frames, masks, folder, *, chunk_frames: int, schedul
                         luts.append((keys, keys))
                         next_id = int(keys.max()) + 1
                         continue
+                    # match > 0 needs a warm-up, so every chunk after the first has warm frames.
                     seen = range(c.start - len(warm), c.start)
                     keys, values, next_id = id_lut(np.stack([joined(t) for t in seen]), warm, ids, next_id,
                                                    settings.tracking.min_iou)
