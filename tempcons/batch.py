@@ -21,12 +21,15 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._version import __version__
 from .remote import fetch, is_url, publish, remote_manifest
+
+if TYPE_CHECKING:  # the command line imports this module at start-up; the settings bring OpenCV
+    from .settings import Settings
 
 __all__ = ["ClipJob", "ClipDone", "stabilize_clip", "stabilize_files", "stabilize_files_chunked", "make_manifest",
            "manifest_differences", "stored_kind", "storage", "matte_of", "progress_bar"]
@@ -81,11 +84,12 @@ def storage(stored: str | None, kind: str | None, bits: int | None):
     return ("I;16" if bits == 16 else "L"), unit, "unit"
 
 
-def make_manifest(*, command: str, kind, preset: str, latency, flow: str, bits, inputs: dict, **extra) -> dict:
+def make_manifest(*, command: str, kind, preset, latency, flow: str, bits, inputs: dict, **extra) -> dict:
     """What a result folder records of how it was made; a rerun reuses it only if all of this matches."""
     from .settings import settings_for
 
-    return {"tempcons": __version__, "command": command, "kind": kind or "inferred", "preset": preset,
+    return {"tempcons": __version__, "command": command, "kind": kind or "inferred",
+            "preset": preset if isinstance(preset, str) else "custom",  # a Settings: its knobs are below
             "latency": "offline" if latency is None else latency, "flow": flow, "bits": bits,
             "settings": settings_for(preset, {}).as_dict(),
             "inputs": {role: {"path": str(Path(src.path).resolve()), "count": len(src)}
@@ -205,7 +209,8 @@ class ClipJob:
     name : str
         What progress and errors call the clip (default: the result folder's name).
     kind, preset, latency, flow, bits
-        As ``tempcons stabilize`` takes them.
+        As ``tempcons stabilize`` takes them; ``preset`` may also be a
+        :class:`~tempcons.settings.Settings` (any knobs: it pickles with the job).
     overwrite : bool
         Replace an earlier result; without it, one made the same way is kept (the clip is
         skipped) and one made differently is refused.
@@ -216,7 +221,7 @@ class ClipJob:
     out: str
     name: str = ""
     kind: str | None = None
-    preset: str = "balanced"
+    preset: str | Settings = "balanced"
     latency: int | None = 2
     flow: str = "dis"
     bits: int | None = None
@@ -363,7 +368,7 @@ def _relabel_files(folder: str, names: list[str], keys: np.ndarray, values: np.n
 
 
 def stabilize_files_chunked(frames, masks, folder, *, chunk_frames: int, scheduler: str = "processes",
-                            jobs: int | None = None, kind=None, preset: str = "balanced", latency=2,
+                            jobs: int | None = None, kind=None, preset="balanced", latency=2,
                             flow: str = "dis", bits=None, quiet: bool = True) -> int:
     """:func:`stabilize_files` cut into chunks of ``chunk_frames`` that run on a scheduler
     (:func:`tempcons.distributed.ordered_map`) and join without seams (:mod:`tempcons.chunks`).

@@ -3,6 +3,7 @@
 Every run is compared with the single-process run of the same clips, file by file.
 """
 
+import json
 import os
 import signal
 from io import BytesIO
@@ -16,6 +17,7 @@ from clips import tempcons, write_clip
 from tempcons.batch import ClipDone, ClipJob, stabilize_clip
 from tempcons.cli import main
 from tempcons.distributed import Failure, run_tasks
+from tempcons.outputs import MANIFEST
 
 
 def _dataset(tmp_path, n_clips=4, n_frames=24):
@@ -183,3 +185,18 @@ def test_clips_and_results_at_fsspec_urls(tmp_path, capsys):
         assert main(["batch", str(tmp_path / "data"), "-o", "memory://bucket/cli", "--latency", "offline"]) == 0
         assert said in capsys.readouterr().out
     assert sorted(memory.ls("/bucket/cli", detail=False)) == [f"/bucket/cli/{n}" for n in names]
+
+
+def test_a_job_carries_any_settings_and_its_manifest_records_them(tmp_path):
+    import pickle
+
+    from tempcons.settings import settings_for
+
+    names = _dataset(tmp_path, n_clips=1, n_frames=6)
+    custom = settings_for("realtime", {"memory": 0.8})
+    job = _jobs(tmp_path, names, "out", preset=custom)[0]
+    assert pickle.loads(pickle.dumps(job)) == job
+    assert stabilize_clip(job).written == 6
+    made = json.loads((tmp_path / "out" / names[0] / MANIFEST).read_text())
+    assert made["preset"] == "custom" and made["settings"]["filter"]["memory"] == 0.8
+    assert stabilize_clip(job).written == 0  # made the same way: kept
