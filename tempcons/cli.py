@@ -107,12 +107,13 @@ def _eval_clips(args) -> list[tuple[str, Path, Path | None, Path | None]]:
     return clips
 
 
-_BENCHMARK_ONLY = ("results", "out", "set", "sequences", "jobs", "scheduler")
+_BENCHMARK_ONLY = ("results", "out", "set", "sequences")
 _CLIP_ONLY = ("gt", "frames", "masks", "kind", "metrics", "protocol", "json", "csv", "plot")
 
 
 def _cmd_eval(args) -> int:
     from contextlib import ExitStack
+    from functools import partial
 
     if args.task is not None:
         return _cmd_davis(args)
@@ -122,8 +123,8 @@ def _cmd_eval(args) -> int:
 
     from tqdm import tqdm
 
-    from .io import open_frames, open_masks
-    from .metrics import aggregate, evaluate
+    from .distributed import ordered_map
+    from .metrics import aggregate
     from .outputs import atomic_file, check_new_file, check_placement
 
     clips = _eval_clips(args)
@@ -137,16 +138,17 @@ def _cmd_eval(args) -> int:
         _pyplot()  # before the work: a missing matplotlib should not cost the evaluation
         for name, *_ in clips:
             check_new_file(Path(args.plot) / f"{name}_flicker.png", overwrite=args.overwrite, option="--plot")
+    jobs = 1 if args.jobs is None else args.jobs
     results = []
-    for name, pred_path, gt_path, frames_path in tqdm(clips, desc="clips", unit="clip",
-                                                      disable=True if args.quiet or len(clips) == 1 else None):
-        pred = open_masks(pred_path)
-        kind = stored_kind(pred, args.kind)
-        gt = None if gt_path is None else open_masks(gt_path)
-        frames = None if frames_path is None else open_frames(frames_path)
-        with progress_bar(len(pred), name, args.quiet) as bar:
-            results.append(evaluate(pred, gt=gt, frames=frames, kind=kind, metrics=args.metrics, name=name,
-                                    protocols=dict(args.protocol or []), progress=bar.update))
+    # Per-frame bars only here: workers' bars would write over each other.
+    frame_bars = jobs == 1 and (args.scheduler or "processes") == "processes" and not args.quiet
+    with tqdm(total=len(clips), desc="clips", unit="clip", disable=True if args.quiet or len(clips) == 1 else None) \
+            as bar, ordered_map(args.scheduler or "processes", jobs) as run:
+        one = partial(_evaluate_clip, kind=args.kind, metrics=args.metrics, protocols=dict(args.protocol or []),
+                      bar=frame_bars)
+        for result in run(one, *zip(*clips)):
+            results.append(result)
+            bar.update(1)
     table = aggregate(results)
     names = sorted({k for r in results for k in r.metrics})
     print("clip".ljust(24) + "".join(n.rjust(16) for n in names))
@@ -169,6 +171,19 @@ def _cmd_eval(args) -> int:
                     w.writerow([r.name, *[r.metrics[n].value if n in r.metrics else "" for n in names]])
                 w.writerow(["dataset", *[table[n]["value"] for n in names]])
     return 0
+
+
+def _evaluate_clip(name: str, pred_path, gt_path, frames_path, *, kind, metrics, protocols: dict, bar: bool):
+    """One clip's evaluation from its files: one task of ``tempcons eval`` on a scheduler."""
+    from .io import open_frames, open_masks
+    from .metrics import evaluate
+
+    pred = open_masks(pred_path)
+    gt = None if gt_path is None else open_masks(gt_path)
+    frames = None if frames_path is None else open_frames(frames_path)
+    with progress_bar(len(pred), name, not bar) as frames_done:
+        return evaluate(pred, gt=gt, frames=frames, kind=stored_kind(pred, kind), metrics=metrics, name=name,
+                        protocols=protocols, progress=frames_done.update)
 
 
 def _cmd_davis(args) -> int:
@@ -500,6 +515,10 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--csv", help="write the per-clip values as CSV")
     ev.add_argument("--plot", metavar="DIR", help="write flicker-timeline plots (needs matplotlib: tempcons[plot])")
     ev.add_argument("--overwrite", action="store_true", help="replace existing reports and plots")
+    ev.add_argument("-j", "--jobs", type=int, help="worker processes, one clip or sequence each (default: 1)")
+    ev.add_argument("--scheduler", help="where the clips or sequences run: 'processes' (here, default), 'local' "
+                                        "(a Dask LocalCluster of -j workers) or a Dask scheduler's address "
+                                        "(tempcons[distributed])")
     bench = ev.add_argument_group(
         "DAVIS benchmark", "with --task, pred is a DAVIS root, evaluated as davis2017-evaluation does; its result "
                            "files are written to OUT/<method>/")
@@ -511,10 +530,6 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--set", help="names the files and the ImageSets/2017/<set>.txt list (default: val)")
     bench.add_argument("--sequences", metavar="FILE",
                        help="sequence list, one per line (default: the ImageSets list, else every annotated sequence)")
-    bench.add_argument("-j", "--jobs", type=int, help="worker processes (default: 1)")
-    bench.add_argument("--scheduler", help="where the sequences run: 'processes' (here, default), 'local' (a Dask "
-                                           "LocalCluster of -j workers) or a Dask scheduler's address "
-                                           "(tempcons[distributed])")
 
     ba = sub.add_parser("batch", parents=[common, tuning],
                         help="stabilize every sequence of a dataset layout; resumable")

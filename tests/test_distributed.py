@@ -200,3 +200,15 @@ def test_a_job_carries_any_settings_and_its_manifest_records_them(tmp_path):
     made = json.loads((tmp_path / "out" / names[0] / MANIFEST).read_text())
     assert made["preset"] == "custom" and made["settings"]["filter"]["memory"] == 0.8
     assert stabilize_clip(job).written == 0  # made the same way: kept
+
+
+def test_eval_of_a_dataset_on_workers_and_on_dask_equals_the_single_process_report(tmp_path):
+    _dataset(tmp_path, n_clips=3, n_frames=6)
+    reports = []
+    for k, options in enumerate(([], ["-j", "2"], ["--scheduler", "local", "-j", "2"])):
+        report = tmp_path / f"report{k}.json"
+        assert main(["eval", str(tmp_path / "data"), "--masks", "masks", "--frames", "each", "--json", str(report),
+                     "--quiet", *options]) == 0
+        reports.append(json.loads(report.read_text()))
+    assert [c["name"] for c in reports[0]["clips"]] == ["clip0", "clip1", "clip2"]
+    assert reports[1] == reports[0] and reports[2] == reports[0]
