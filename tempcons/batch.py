@@ -380,7 +380,7 @@ def stabilize_files_chunked(frames, masks, folder, *, chunk_frames: int, schedul
     """
     from PIL import Image
 
-    from .chunks import id_lut, plan_chunks, relabel, warmup_frames
+    from .chunks import join_ids, plan_chunks, warmup_frames
     from .distributed import ordered_map
     from .kind import kind_class
     from .masks import mask_format
@@ -407,24 +407,12 @@ def stabilize_files_chunked(frames, masks, folder, *, chunk_frames: int, schedul
                 bar.update(1)
             if match:
                 names = masks.names
-                luts, next_id = [], 1
 
-                def joined(t: int) -> np.ndarray:  # frame t's ids as renamed so far
-                    k = next(i for i, c in enumerate(plan) if c.start <= t < c.stop)
+                def raw(t: int) -> np.ndarray:  # frame t's ids as its chunk wrote them
                     with Image.open(partial / f"{names[t]}.png") as im:
-                        return relabel(np.asarray(im), *luts[k])
+                        return np.asarray(im)
 
-                for c, (warm, ids) in zip(plan, results):
-                    if not luts:
-                        keys = np.unique(np.concatenate([[0], ids]))
-                        luts.append((keys, keys))
-                        next_id = int(keys.max()) + 1
-                        continue
-                    # match > 0 needs a warm-up, so every chunk after the first has warm frames.
-                    seen = range(c.start - len(warm), c.start)
-                    keys, values, next_id = id_lut(np.stack([joined(t) for t in seen]), warm, ids, next_id,
-                                                   settings.tracking.min_iou)
-                    luts.append((keys, values))
+                luts = join_ids(plan, results, raw, settings.tracking.min_iou)
                 renamed = [(c, lut) for c, lut in zip(plan, luts) if (lut[0] != lut[1]).any()]
                 list(run(_relabel_files, [str(partial)] * len(renamed), [names[c.start:c.stop] for c, _ in renamed],
                          [lut[0] for _, lut in renamed], [lut[1] for _, lut in renamed], [mode] * len(renamed),

@@ -18,7 +18,7 @@ decayed memory, and decisions with hysteresis (binary masks, labels), which can 
 difference further inside their dead band. ``benchmarks/chunks.py`` measures both.
 
 Instance ids are made per chunk by its own tracker; each chunk's ids are then renamed
-(:func:`id_lut`) to the ids the chunks before gave the same objects, matched (Hungarian assignment
+(:func:`join_ids`) to the ids the chunks before gave the same objects, matched (Hungarian assignment
 on overlap) over the warm-up frames, which the chunk before output too, so an object keeps its id
 through the clip. (From files, over the last ``max_lost + 1`` warm-up frames: all the tracker
 itself can recall an object from.)
@@ -48,7 +48,7 @@ from .kind import kind_class
 from .masks import MaskFormat, mask_format
 from .settings import Settings, settings_for
 
-__all__ = ["Chunk", "warmup_frames", "plan_chunks", "walk_chunk", "run_chunk", "id_lut", "relabel",
+__all__ = ["Chunk", "warmup_frames", "plan_chunks", "walk_chunk", "run_chunk", "join_ids", "relabel",
            "stabilize_chunked"]
 
 #: Default tolerance of the warm-up: half an 8-bit step of a soft mask.
@@ -207,9 +207,9 @@ def run_chunk(frames: np.ndarray, masks: np.ndarray, chunk: Chunk, *, fmt: MaskF
     return _Result(np.stack(outputs[skip:]), warm)
 
 
-def id_lut(previous: np.ndarray, warm: np.ndarray, ours: np.ndarray, next_id: int,
+def _id_lut(previous: np.ndarray, warm: np.ndarray, ours: np.ndarray, next_id: int,
            min_iou: float) -> tuple[np.ndarray, np.ndarray, int]:
-    """How a chunk's ids are renamed: to the ids ``previous`` (the joined output of the warm-up
+    """How one chunk's ids are renamed: to the ids ``previous`` (the joined output of the warm-up
     frames ``warm`` shows) gave the same objects, by Hungarian assignment on intersection over
     union (pairs under ``min_iou`` left apart); ids the chunk before never had get new ones from
     ``next_id``.
@@ -254,8 +254,49 @@ def id_lut(previous: np.ndarray, warm: np.ndarray, ours: np.ndarray, next_id: in
 
 
 def relabel(ids: np.ndarray, keys: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``ids`` with each of ``keys`` replaced by its value (:func:`id_lut`), in ``ids``' dtype."""
+    """``ids`` with each of ``keys`` replaced by its value (:func:`join_ids`), in ``ids``' dtype."""
     return values.astype(ids.dtype)[np.searchsorted(keys, ids)]
+
+
+def join_ids(plan: list[Chunk], found: Iterable[tuple[np.ndarray | None, np.ndarray]],
+             raw: Callable[[int], np.ndarray], min_iou: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The renaming of each chunk's ids that carries every object across the seams.
+
+    Parameters
+    ----------
+    plan : list of Chunk
+    found : iterable of (warm, ids)
+        Per chunk: its outputs of the last warm-up frames before its start (None for the first
+        chunk) and every id it output.
+    raw : callable
+        ``raw(t)``: frame ``t``'s ids as its own chunk output them.
+    min_iou : float
+        The tracker's: pairs that overlap less stay apart.
+
+    Returns
+    -------
+    list of (keys, values)
+        Per chunk, for :func:`relabel`: the first chunk keeps its ids; each later one takes the
+        ids the chunks before gave the same objects on its warm-up frames, and new ids for the rest.
+    """
+    luts: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def joined(t: int) -> np.ndarray:  # frame t's ids as renamed so far
+        k = next(i for i, c in enumerate(plan) if c.start <= t < c.stop)
+        return relabel(raw(t), *luts[k])
+
+    next_id = 1
+    for c, (warm, ids) in zip(plan, found):
+        if not luts:
+            keys = np.unique(np.concatenate([[0], np.asarray(ids).ravel()]))
+            luts.append((keys, keys))
+            next_id = int(keys.max()) + 1
+            continue
+        # A later chunk always has warm frames: ids are joined only after a warm-up.
+        previous = np.stack([joined(t) for t in range(c.start - len(warm), c.start)])
+        keys, values, next_id = _id_lut(previous, warm, ids, next_id, min_iou)
+        luts.append((keys, values))
+    return luts
 
 
 def stabilize_chunked(frames: np.ndarray, masks: np.ndarray, *, chunk_frames: int = 600,
@@ -317,19 +358,16 @@ def stabilize_chunked(frames: np.ndarray, masks: np.ndarray, *, chunk_frames: in
 
     task = partial(run_chunk, fmt=fmt, settings=settings, latency=latency, flow=flow, given=frozenset(knobs))
     results = map(task, (frames[c.first:c.last] for c in plan), (masks[c.first:c.last] for c in plan), plan)
-    out = None
-    next_id = 1
+    out, found = None, []
     for chunk, result in zip(plan, results):
         if out is None:
             out = np.empty((len(frames), *result.outputs.shape[1:]), result.outputs.dtype)
-        values = result.outputs
+        out[chunk.start:chunk.stop] = result.outputs
         if kind_class(fmt.kind).tracks:
-            if chunk.start == 0:
-                next_id = max(next_id, int(values.max(initial=0)) + 1)
-            else:
-                seen = np.concatenate([np.unique(result.warm), np.unique(values)])
-                keys, lut, next_id = id_lut(out[chunk.first:chunk.start], result.warm, seen, next_id,
-                                            settings.tracking.min_iou)
-                values = relabel(values, keys, lut)
-        out[chunk.start:chunk.stop] = values
+            ids = np.unique(result.outputs) if result.warm is None else np.union1d(result.warm, result.outputs)
+            found.append((result.warm, ids))
+    if found:  # every chunk's own ids until now: renamed across the seams
+        luts = join_ids(plan, found, out.__getitem__, settings.tracking.min_iou)
+        for chunk, lut in zip(plan, luts):
+            out[chunk.start:chunk.stop] = relabel(out[chunk.start:chunk.stop], *lut)
     return out

@@ -73,6 +73,11 @@ def _check(names: Sequence[str], tasks: Sequence, jobs: int | None, retries: int
         raise ValueError("names must be unique: a result is reported by its task's name")
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise ValueError(f"retries must be an int >= 0, got {retries!r}")
+    return _check_jobs(jobs)
+
+
+def _check_jobs(jobs: int | None) -> int:
+    """The number of workers: ``jobs``, or the machine's cores when None."""
     if jobs is None:
         return os.cpu_count() or 1
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
@@ -198,7 +203,7 @@ def ordered_map(scheduler: str = "processes", jobs: int | None = None) -> Iterat
     [4, 9]
     """
     _check_scheduler(scheduler)
-    jobs = _check([], [], jobs, 0)
+    jobs = _check_jobs(jobs)
     if scheduler == "processes" and jobs == 1:
         yield map
     elif scheduler == "processes":

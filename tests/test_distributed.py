@@ -105,7 +105,10 @@ def test_a_local_cluster_with_a_worker_killed_mid_run_gives_the_single_process_r
     assert killed
     assert not psutil.pid_exists(killed[0]) or psutil.Process(killed[0]).status() == psutil.STATUS_ZOMBIE
     assert not on_dask.failures and list(on_dask.results) == names
-    assert all(isinstance(d, ClipDone) and d.written == 24 for d in on_dask.results.values())
+    # A clip the killed worker had finished, but not yet reported, is found complete on its retry
+    # and kept (0 written): its files are the first attempt's, checked below like the others.
+    assert all(isinstance(d, ClipDone) and d.written in (24, 0) for d in on_dask.results.values())
+    assert sum(d.written == 24 for d in on_dask.results.values()) >= 5
     _same_outputs(tmp_path, names, "alone", "dask")
     assert not [p for p in (tmp_path / "dask").iterdir() if p.name.startswith(".")]  # no partial folder left
 
