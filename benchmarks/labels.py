@@ -15,24 +15,38 @@ boundaries and one-frame wrong-class blobs.
   alone, and stabilize(kind="instances") at each latency; J per instance (each ground-truth
   person against the predicted instance that overlaps it most, per frame); whether any id is
   used on both sides of the cut.
+- Working grid: labels and instances voted at frame size (``refine=False``) against on the
+  working grid (the default: ``work_side`` px, the decision upsampled guided by the frame), for
+  ``realtime`` and ``balanced`` at ``--grid-height`` x ``--grid-width``; with ``--real DIR``,
+  also every DAVIS clip's binary masks (each ``raw_*`` input) read as label maps, J and flicker
+  against ``gt/``.
 - Memory: peak traced allocation while streaming 720p label maps with 2 and with 150 classes.
-- Speed: streaming ms per frame at 720p for soft masks, labels and instances, same preset.
+- Speed: streaming ms per frame at 720p for soft masks, labels and instances, per preset, with
+  labels at frame size and on the working grid.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 import tracemalloc
 from pathlib import Path
 
+import cv2
 import numpy as np
 
-import tempcons as tc
-from tempcons.metrics import semantic
-from tempcons.metrics.tracking import id_switches
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import read_sequence  # noqa: E402
+
+import tempcons as tc  # noqa: E402
+from tempcons.metrics import semantic  # noqa: E402
+from tempcons.metrics.davis import region_similarity  # noqa: E402
+from tempcons.metrics.tracking import id_switches  # noqa: E402
 
 LATENCIES = (0, 2, None)
+PRESETS = ("realtime", "balanced")
+GRIDS = {"frame size": {"refine": False}, "working grid": {}}
 
 
 def change_rate(out: np.ndarray, truth: np.ndarray) -> float:
@@ -92,6 +106,47 @@ def instance_rows(seeds: int, size: tuple[int, int]) -> list:
     return rows
 
 
+def grid_rows(seeds: int, size: tuple[int, int]) -> list:
+    """(preset, latency, grid, label flicker, mIoU, ID switches, J per instance), summed or
+    averaged over the seeds."""
+    rows = []
+    clips = [tc.synthetic.make_multi_clip(n_frames=36, height=size[0], width=size[1], seed=s, cut_at=24)
+             for s in range(seeds)]
+    for preset in PRESETS:
+        for lat in LATENCIES:
+            for grid, knobs in GRIDS.items():
+                lab = [tc.stabilize(c.frames, c.labels, kind="labels", latency=lat, preset=preset, **knobs)
+                       for c in clips]
+                inst = [tc.stabilize(c.frames, c.instances, kind="instances", latency=lat, preset=preset, **knobs)
+                        for c in clips]
+                rows.append((preset, "offline" if lat is None else lat, grid,
+                             np.mean([change_rate(o, c.classes) for o, c in zip(lab, clips)]),
+                             np.mean([semantic.miou(o, c.classes, 4).value for o, c in zip(lab, clips)]),
+                             sum(id_switches(o, c.ids).count for o, c in zip(inst, clips)),
+                             np.mean([instance_j(c.ids, o) for o, c in zip(inst, clips)])))
+    return rows
+
+
+def real_rows(root: Path) -> list:
+    """(clip, input, preset, latency, grid, J, flicker) for every DAVIS clip's binary masks read
+    as label maps {0, 1}; raw first (preset and latency "-")."""
+    rows = []
+    for d in sorted(p for p in root.iterdir() if (p / "frames").is_dir() and (p / "gt").is_dir()):
+        frames = read_sequence(d / "frames", cv2.IMREAD_COLOR)[..., ::-1]
+        truth = read_sequence(d / "gt", cv2.IMREAD_GRAYSCALE) > 127
+        for inp in sorted(p for p in d.glob("raw_*") if p.is_dir()):
+            labels = (read_sequence(inp, cv2.IMREAD_GRAYSCALE) > 127).astype(np.uint8)
+            rows.append((d.name, inp.name, "-", "-", "raw", region_similarity(labels > 0, truth).mean(),
+                         change_rate(labels, truth)))
+            for preset in PRESETS:
+                for lat in LATENCIES:
+                    for grid, knobs in GRIDS.items():
+                        out = tc.stabilize(frames, labels, kind="labels", latency=lat, preset=preset, **knobs)
+                        rows.append((d.name, inp.name, preset, "offline" if lat is None else lat, grid,
+                                     region_similarity(out > 0, truth).mean(), change_rate(out, truth)))
+    return rows
+
+
 def peak_memory(classes: int, frames: int = 6, size=(720, 1280)) -> float:
     """Peak traced MB while streaming ``frames`` label maps with ``classes`` classes (latency 0)."""
     rng = np.random.default_rng(0)
@@ -107,15 +162,16 @@ def peak_memory(classes: int, frames: int = 6, size=(720, 1280)) -> float:
     return peak / 2 ** 20
 
 
-def speed(kind: str, size=(720, 1280), frames: int = 20, preset: str = "balanced") -> float:
-    clip = tc.synthetic.make_multi_clip(n_frames=frames, height=size[0], width=size[1], seed=1)
-    masks = {"soft": (clip.classes == 1).astype(np.float32), "labels": clip.labels, "instances": clip.instances}[kind]
-    stab = tc.Stabilizer(kind=None if kind == "soft" else kind, preset=preset)
+def speed(clip, kind: str, preset: str, **knobs) -> float:
+    """Streaming ms per frame (latency 0), the frames after the first."""
+    masks = {"soft": (clip.instances > 0).astype(np.uint8) * 255, "labels": clip.labels,
+             "instances": clip.instances}[kind]
+    stab = tc.Stabilizer(kind=kind, preset=preset, **knobs)
     stab.update(clip.frames[0], masks[0])
     t0 = time.perf_counter()
-    for t in range(1, frames):
+    for t in range(1, len(masks)):
         stab.update(clip.frames[t], masks[t])
-    return (time.perf_counter() - t0) * 1e3 / (frames - 1)
+    return (time.perf_counter() - t0) * 1e3 / (len(masks) - 1)
 
 
 def table(header: list, rows: list, fmt: list) -> str:
@@ -129,6 +185,10 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--height", type=int, default=144)
     ap.add_argument("--width", type=int, default=192)
+    ap.add_argument("--grid-height", type=int, default=480)
+    ap.add_argument("--grid-width", type=int, default=640)
+    ap.add_argument("--real", type=Path, default=None,
+                    help="a folder of DAVIS clips (frames/, gt/, raw_*/) whose masks are also read as labels")
     ap.add_argument("--out", type=Path, default=Path("docs/labels.md"))
     args = ap.parse_args()
     size = (args.height, args.width)
@@ -152,11 +212,50 @@ def main() -> None:
                             for n in ("raw", "max-overlap (no flow)", "tracker only", "stabilized, offline")])
                       for s in range(args.seeds)], ["{}", "{}", "{}", "{}", "{}"])
 
+    grid = grid_rows(args.seeds, (args.grid_height, args.grid_width))
+    grid_table = table(["preset", "latency", "vote on", "label flicker", "mIoU", "ID switches (sum)", "J per instance"],
+                       grid, ["{}", "{}", "{}", "{:.4f}", "{:.4f}", "{}", "{:.4f}"])
+    real_text = ""
+    if args.real is not None:
+        real = real_rows(args.real)
+        keyed = {r[:5]: r[5:] for r in real}
+        moved = [(*k[:4], *keyed[(*k[:4], "frame size")], *v, v[0] - keyed[(*k[:4], "frame size")][0])
+                 for k, v in keyed.items() if k[4] == "working grid"]
+        real_table = table(["clip", "input", "preset", "latency", "J frame size", "flicker frame size",
+                            "J working grid", "flicker working grid", "J moved"],
+                           moved, ["{}", "{}", "{}", "{}", "{:.4f}", "{:.5f}", "{:.4f}", "{:.5f}", "{:+.4f}"])
+        raw_table = table(["clip", "input", "J", "flicker"], [(r[0], r[1], r[5], r[6]) for r in real if r[4] == "raw"],
+                          ["{}", "{}", "{:.4f}", "{:.5f}"])
+        dj = [m[-1] for m in moved]
+        dflicker = [m[7] - m[5] for m in moved]
+        real_text = f"""
+Real clips (`--real`): every DAVIS clip's binary masks read as label maps {{0, 1}},
+J and flicker (change rate on pixels whose ground truth does not change) against `gt/`, voted at
+frame size and on the working grid. Over the {len(moved)} cases J moved by {min(dj):+.4f} ... {max(dj):+.4f}
+(mean {np.mean(dj):+.4f}) and flicker by {min(dflicker):+.5f} ... {max(dflicker):+.5f}.
+
+{real_table}
+
+The raw inputs:
+
+{raw_table}
+"""
+
+    real_flag = " --real DAVIS_CLIPS" if args.real is not None else ""  # never this machine's path
     mem = {c: peak_memory(c) for c in (2, 150)}
-    ms = {k: speed(k) for k in ("soft", "labels", "instances")}
+    fast = tc.synthetic.make_multi_clip(n_frames=20, height=720, width=1280, seed=1)
+    ms = {(preset, kind, grid): speed(fast, kind, preset, **(knobs if kind != "soft" else {}))
+          for preset in PRESETS for kind in ("soft", "labels", "instances") for grid, knobs in GRIDS.items()
+          if kind != "soft" or grid == "working grid"}
+    speed_table = table(["preset", "soft masks", "labels, frame size", "labels, working grid",
+                         "instances, frame size", "instances, working grid"],
+                        [(p, ms[p, "soft", "working grid"],
+                          *[f"{ms[p, k, g]:.1f} ({ms[p, k, g] / ms[p, 'soft', 'working grid']:.2f}x)"
+                            for k in ("labels", "instances") for g in GRIDS]) for p in PRESETS],
+                        ["{}", "{:.1f}", "{}", "{}", "{}", "{}"])
     text = f"""# Label maps and instance ids: measured
 
-Generated by `python benchmarks/labels.py --seeds {args.seeds} --height {args.height} --width {args.width}`
+Generated by `python benchmarks/labels.py --seeds {args.seeds} --height {args.height} --width {args.width}{real_flag}`
 on synthetic multi-person clips (48 frames, cut at frame 30; see the script's docstring).
 Defaults throughout (preset `balanced`).
 
@@ -176,17 +275,25 @@ ID switches per clip:
 
 Tracking alone costs {np.mean([r[6] for r in inst]):.1f} ms per frame at {args.height}x{args.width}.
 
+## Working grid
+
+Label maps and instance ids vote on the working grid (`work_side` px on the short side: 240 for
+`realtime`, 360 for `balanced`) and their decision comes to frame size by joint bilateral
+upsampling guided by the frame, the input's own label there weighing 0.3 more; `refine=False`
+votes at frame size. Synthetic clips at {args.grid_height}x{args.grid_width} (36 frames, cut at 24; mean or sum over
+{args.seeds} seeds):
+
+{grid_table}
+{real_text}
 ## Memory
 
 Peak traced allocation while streaming 720p label maps (latency 0, after the first frame):
 {mem[2]:.1f} MB with 2 classes, {mem[150]:.1f} MB with 150 classes (the vote keeps two labels per pixel,
 whatever the class count).
 
-## Speed (streaming, 720p, preset balanced, 2 threads, ms per frame)
+## Speed (streaming, latency 0, 720p, 2 threads, ms per frame; ratio to soft masks of the same people)
 
-| soft masks | labels | instances |
-|---|---|---|
-| {ms['soft']:.1f} | {ms['labels']:.1f} ({ms['labels'] / ms['soft']:.2f}x) | {ms['instances']:.1f} ({ms['instances'] / ms['soft']:.2f}x) |
+{speed_table}
 """
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)

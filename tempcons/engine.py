@@ -12,7 +12,8 @@ Offline is the same walk with unbounded look-ahead: one sweep over the whole cli
 then every frame emitted in order, so hysteresis runs forward in time in both.
 
 Kinds filter on a working grid (:meth:`Engine._grids`): for a refined kind, a reduced
-grid (or the mask's own); the guided refinement brings the value to frame size.
+grid (or the mask's own), and the guided refinement brings the value to frame size; a kind that
+upsamples (label maps) votes on a reduced grid and its decision comes to frame size itself.
 
 Streaming keeps what it derives from a held frame (its :class:`~tempcons.kind.View`, evidence
 and flows) until the frame is emitted. Offline holds nothing per frame but the backward
@@ -177,6 +178,12 @@ class Engine:
     def _refined(self) -> bool:
         return self.strategy.refines and self.strategy.settings.refinement.refine
 
+    def _reduced(self) -> bool:
+        """Whether the kind may work below the frame's size: something brings it back, the guided
+        refinement or, for a kind that ``upsamples``, its own decision."""
+        kind = self.strategy
+        return (kind.refines or kind.upsamples) and kind.settings.refinement.refine
+
     def _radius(self) -> int:
         """The refinement's radius in frame pixels."""
         return max(1, round(self.strategy.settings.refinement.refine_radius * np.hypot(*self.size)))
@@ -187,15 +194,16 @@ class Engine:
 
         The fast guided filter reads the value only on its coefficient grid (the frame times
         ``refine_scale``), so a refined kind need not filter at frame size: it filters on that
-        grid, but never below ``work_side`` pixels on the short side, and on the mask's own grid
-        when that is coarser still (a segmenter's resolution: there is nothing finer to keep).
-        Kinds that are not refined work at the frame's size (nothing would bring detail back).
-        Why 240: ``docs/tuning.md``.
+        grid, but never below ``work_side`` pixels on the short side. A kind that upsamples its
+        own decision (label maps) has no coefficient grid: it filters at ``work_side``. Either
+        works on the mask's own grid when that is coarser still (a segmenter's resolution: there
+        is nothing finer to keep). Other kinds work at the frame's size (nothing would bring
+        detail back). Why 240: ``docs/tuning.md``; for label maps, ``docs/labels.md``.
         """
-        if not self._refined():
+        if not self._reduced():
             return self.size, self.size
         r = self.strategy.settings.refinement
-        coef = grid_size(self.size, self._radius(), r.refine_scale)
+        coef = grid_size(self.size, self._radius(), r.refine_scale) if self._refined() else (0, 0)
         if r.work_side is None:
             grid = self.size
         else:
@@ -203,13 +211,15 @@ class Engine:
             grid = max(1, round(self.size[0] * scale)), max(1, round(self.size[1] * scale))
         if mask_hw[0] * mask_hw[1] < grid[0] * grid[1]:
             grid = mask_hw
-        return grid, coef if coef[0] * coef[1] < grid[0] * grid[1] else grid
+        return grid, coef if 0 < coef[0] * coef[1] < grid[0] * grid[1] else grid
 
     def _view(self, frame: np.ndarray) -> View:
         u8 = as_uint8(frame)  # once: a float frame is converted here and nowhere else
         gray = as_gray_uint8(u8)
-        # The colour guide only for a kind that is refined: the others never read it.
-        colour = self._refined() and self.settings.refinement.refine_color and frame.ndim == 3
+        # The colour guide only for a kind that reads it: a refined one (unless told grey), or
+        # one that upsamples its decision (label maps, whose tracker also reads the colours).
+        colour = frame.ndim == 3 and (self.strategy.upsamples
+                                      or (self._refined() and self.settings.refinement.refine_color))
         guide = u8 if colour else gray
         if self.grid == self.size:
             coarse = shrink_area(guide, *self._coef) if self._refined() else guide

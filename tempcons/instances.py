@@ -53,13 +53,22 @@ def frame_histogram(frame: np.ndarray, mask: np.ndarray | None = None, bins: int
     >>> h.shape, float(h.sum())
     ((16, 16), 1.0)
     """
-    m = None if mask is None else mask.astype(np.uint8)
+    return _histogram(_hue_saturation(frame), mask, bins)
+
+
+def _hue_saturation(frame: np.ndarray) -> np.ndarray:
+    """What the histograms count: HSV for a colour frame, the grey level for a grey one (made once
+    per frame, however many instances are counted in it)."""
     img = as_uint8(frame)
-    if img.ndim == 3:
-        hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)
-        hist = cv2.calcHist([hsv], [0, 1], m, [bins, bins], [0, 180, 0, 256])
+    return cv2.cvtColor(img, cv2.COLOR_RGB2HSV) if img.ndim == 3 else img
+
+
+def _histogram(hs: np.ndarray, mask: np.ndarray | None = None, bins: int = 16) -> np.ndarray:
+    m = None if mask is None else mask.astype(np.uint8)
+    if hs.ndim == 3:
+        hist = cv2.calcHist([hs], [0, 1], m, [bins, bins], [0, 180, 0, 256])
     else:
-        hist = cv2.calcHist([img], [0], m, [bins * bins], [0, 256]).reshape(bins, bins)
+        hist = cv2.calcHist([hs], [0], m, [bins * bins], [0, 256]).reshape(bins, bins)
     total = float(hist.sum())
     return hist / total if total > 0 else hist
 
@@ -211,7 +220,8 @@ class InstanceTracker:
         if self._prev_out is not None and self._prev_out.shape != ids.shape:
             raise ValueError(f"frame size changed from {self._prev_out.shape} to {ids.shape}; call reset()")
         gray = as_gray_uint8(frame)
-        hist = frame_histogram(frame)
+        hs = _hue_saturation(frame)
+        hist = _histogram(hs)
         thumb = cv2.resize(gray, (64, max(1, round(64 * gray.shape[0] / gray.shape[1]))),
                            interpolation=cv2.INTER_AREA).astype(np.float32)
         present = _present(ids)
@@ -231,7 +241,7 @@ class InstanceTracker:
             for lost in self._lost.values():
                 lost.mask = warp_fill(lost.mask, flow, nearest=True)
             mapping = self._match(ids, present, warped)
-        hists = {i: frame_histogram(frame, ids == i) for i in present}
+        hists = {i: _histogram(hs, ids == i) for i in present}
         self._recover(ids, present, mapping, hists)
         for i in present:
             if i not in mapping:

@@ -28,9 +28,9 @@ Link = tuple[np.ndarray, np.ndarray]
 class View:
     """What the engine derives from one video frame, for every kind.
 
-    A kind works on the engine's working grid: the frame's size, or for a kind that is refined,
-    a reduced grid (the mask's own resolution when that is coarser); the refinement brings the
-    value to the frame's size.
+    A kind works on the engine's working grid: the frame's size, or for a kind that is refined
+    or upsamples its decision, a reduced grid (the mask's own resolution when that is coarser);
+    the refinement, or the kind's decision, brings the output to the frame's size.
 
     Attributes
     ----------
@@ -42,8 +42,8 @@ class View:
     guide : ndarray, uint8
         The refinement guide (colour or grey) at the frame's size.
     coarse_guide : ndarray, uint8
-        The guide on the grid the refinement solves its coefficients on (for kinds that are not
-        refined, the guide itself).
+        The guide on the grid the refinement solves its coefficients on; for a kind that
+        upsamples, on the working grid (for kinds that are not refined, the guide itself).
     small : ndarray or None
         The grey frame on the flow estimator's grid (None when a callable gives the flow).
     """
@@ -75,6 +75,11 @@ class Kind:
         Its values for the knobs that the settings leave at None.
     refines : bool
         Whether the engine passes its value through the guided refinement before :meth:`decide`.
+    upsamples : bool
+        Whether :meth:`decide` brings its output from the working grid to the frame's size
+        itself, guided by ``view.guide`` (the colour frame) and ``view.coarse_guide`` (the same
+        on the working grid). Such a kind, like a refined one, works on a reduced grid unless
+        ``refine=False``.
     tracks : bool
         Whether its masks are renumbered along the flow as they arrive (:meth:`track`).
     mask_ndim : int
@@ -85,6 +90,7 @@ class Kind:
     knobs: ClassVar[frozenset[str]]
     defaults: ClassVar[dict[str, Any]] = {}
     refines: ClassVar[bool] = False
+    upsamples: ClassVar[bool] = False
     tracks: ClassVar[bool] = False
     mask_ndim: ClassVar[int] = 2
 

@@ -110,7 +110,8 @@ class RefineSettings(_Group):
     Attributes
     ----------
     refine : bool
-        Whether to refine at all.
+        Whether to refine at all; for label maps and instance ids, whether to vote on the working
+        grid and upsample the decision guided by the frame (False: vote at frame size).
     refine_radius : float
         Guided filter radius as a fraction of the frame diagonal, in (0, 0.5) (0.008: 8 px at 480p).
     refine_eps : float or None
@@ -123,6 +124,7 @@ class RefineSettings(_Group):
     work_side : int or None
         The working grid: a refined kind filters on the refinement's coefficient grid (or the
         mask's own, when coarser), but never below this many pixels on the short side, >= 1;
+        label maps and instance ids vote at this many (or on their own grid, when coarser);
         None filters at frame size.
     """
 

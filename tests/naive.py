@@ -217,6 +217,67 @@ def label_merge(lab, conf, ignore, fwd, bwd):
     return out
 
 
+def _corners(i, n_from, n_to):
+    """Pixel ``i`` of a grid of ``n_from`` on one of ``n_to`` (centres aligned, clamped into
+    [0, n_to - 1], in float32 as the kernels compute it): the two samples and the second's weight."""
+    c = np.float32(i + 0.5) * np.float32(n_to / n_from) - np.float32(0.5)
+    c = min(max(c, np.float32(0.0)), np.float32(n_to - 1))
+    k = int(c)
+    return k, min(k + 1, n_to - 1), float(c - k)
+
+
+def label_shrink(ids, h, w):
+    """Each grid pixel: the label with the most bilinear weight among the four frame pixels around
+    its centre; ties to the first on even (x + y), to the last on odd."""
+    hh, ww = ids.shape
+    out = np.zeros((h, w), np.int64)
+    for y in range(h):
+        y0, y1, ay = _corners(y, h, hh)
+        for x in range(w):
+            x0, x1, ax = _corners(x, w, ww)
+            support = {}
+            for yk, xk, b in ((y0, x0, (1 - ax) * (1 - ay)), (y0, x1, ax * (1 - ay)),
+                              (y1, x0, (1 - ax) * ay), (y1, x1, ax * ay)):
+                support[ids[yk, xk]] = support.get(ids[yk, xk], 0.0) + b
+            ranked = list(support.items())
+            top = max(v for _, v in ranked)
+            tied = [k for k, v in ranked if v == top]
+            out[y, x] = tied[-1] if (x + y) % 2 else tied[0]
+    return out
+
+
+def label_upsample(dec, coarse, guide, sigma, src, own, ignore):
+    """Each frame pixel: of the labels at its four nearest grid pixels, the one with the most
+    bilinear x photometric weight, plus ``own`` for the input's label there (``src``, nearest);
+    ``ignore`` where ``src`` has it."""
+    hh, ww = guide.shape[:2]
+    h, w = dec.shape
+    sh, sw = src.shape
+    out = np.zeros((hh, ww), np.int64)
+    for y in range(hh):
+        y0, y1, ay = _corners(y, hh, h)
+        for x in range(ww):
+            s = src[min(y * sh // hh, sh - 1), min(x * sw // ww, sw - 1)]
+            if s == ignore:
+                out[y, x] = ignore
+                continue
+            x0, x1, ax = _corners(x, ww, w)
+            corners = ((y0, x0, (1 - ax) * (1 - ay)), (y0, x1, ax * (1 - ay)), (y1, x0, (1 - ax) * ay), (y1, x1, ax * ay))
+            if len({dec[yk, xk] for yk, xk, _ in corners} - {ignore}) == 1 and dec[y0, x0] != ignore:
+                out[y, x] = dec[y0, x0]
+                continue
+            support = {}
+            for yk, xk, b in corners:
+                if dec[yk, xk] == ignore:
+                    continue
+                d2 = np.sum((guide[y, x].astype(float) - coarse[yk, xk]) ** 2) / 255.0 ** 2
+                support[dec[yk, xk]] = support.get(dec[yk, xk], 0.0) + b * exp_neg(d2 / (2 * sigma ** 2))
+            if s in support:
+                support[s] += own
+            out[y, x] = max(support, key=support.get) if support else s
+    return out
+
+
 def prob_blend(probs, look, warped, valid, lam, sigma, kappa, wmax, floor):
     """Reference for the class-probability step (``warped``: C x W*p, W, grey, chroma)."""
     h, w, c = probs.shape

@@ -51,6 +51,45 @@ def test_merge_kernel_matches_reference(seed):
     assert np.mean(out[..., 0] == expected[..., 0]) > 0.95
 
 
+@pytest.mark.parametrize("seed, ignore, src_size, own", [(0, -1, (30, 34), 0.0), (1, 3, (30, 34), 0.3),
+                                                         (2, 3, (15, 17), 0.3), (3, -1, (30, 34), 1.0)])
+def test_upsample_kernel_matches_reference(seed, ignore, src_size, own):
+    rng = np.random.default_rng(seed + 20)
+    h, w, hh, ww = 7, 8, 30, 34
+    dec = rng.integers(0, 4, (h, w)).astype(np.int32)
+    dec[:3, :3] = 1  # a uniform patch, copied without weights
+    coarse = rng.integers(0, 256, (h, w, 3)).astype(np.uint8)
+    guide = rng.integers(0, 256, (hh, ww, 3)).astype(np.uint8)
+    src = rng.integers(0, 4, src_size).astype(np.uint8)
+    out = np.empty((hh, ww), np.uint8)
+    _k.upsample(dec, coarse, guide, np.float32(1 / (2 * 0.3 ** 2)), src, np.float32(own), ignore, out)
+    np.testing.assert_array_equal(out, naive.label_upsample(dec, coarse, guide, 0.3, src, own, ignore))
+    if ignore >= 0:
+        sampled = src[np.arange(hh) * src_size[0] // hh][:, np.arange(ww) * src_size[1] // ww]
+        np.testing.assert_array_equal(out == ignore, sampled == ignore)
+
+
+@pytest.mark.parametrize("seed, size, grid", [(0, (24, 32), (12, 16)), (1, (36, 48), (24, 32)), (2, (30, 39), (10, 13)),
+                                              (3, (10, 12), (20, 24))])
+def test_shrink_kernel_matches_reference(seed, size, grid):
+    # Ratios that binary fractions hold exactly (2, 1.5, 3, 1/2): the ties are then the edges',
+    # not rounding's, and the kernel (fastmath) must break them as the reference does.
+    rng = np.random.default_rng(seed + 30)
+    ids = rng.integers(0, 3, size).astype(np.uint16)
+    ids[: size[0] // 2] = 7  # straight edges, where halvings tie
+    out = np.empty(grid, np.int32)
+    _k.shrink(ids, out)
+    np.testing.assert_array_equal(out, naive.label_shrink(ids, *grid))
+
+
+def test_shrink_sends_ties_both_ways_so_an_edge_stays_where_it_was():
+    ids = np.zeros((40, 40), np.int32)
+    ids[:, 21:] = 1  # the edge between frame columns 20 and 21: grid column 10 straddles it
+    out = np.empty((20, 20), np.int32)
+    _k.shrink(ids, out)
+    assert 0.4 < out[:, 10].mean() < 0.6 and (out[:, :10] == 0).all() and (out[:, 11:] == 1).all()
+
+
 @pytest.fixture(scope="module")
 def multi():
     return tc.synthetic.make_multi_clip(n_frames=30, height=144, width=192, n_people=3, seed=5)

@@ -1,5 +1,5 @@
 """Refined kinds filter on a reduced grid (the refinement's, never below 240 px on the short side),
-or on the masks' own when coarser."""
+or on the masks' own when coarser; label maps vote on ``work_side`` and upsample their decision."""
 
 import cv2
 import numpy as np
@@ -45,9 +45,37 @@ def test_without_a_coarse_refinement_the_grid_is_the_frames(knobs):
     assert _engine(clip.frames, clip.masks, **knobs).grid == (144, 256)
 
 
-def test_label_maps_work_at_frame_size():
-    clip = tc.synthetic.make_multi_clip(n_frames=2, height=72, width=96)
-    assert _engine(clip.frames, clip.labels, kind="labels").grid == (72, 96)
+@pytest.mark.parametrize("kind", ["labels", "instances"])
+@pytest.mark.parametrize("preset, knobs, grid", [("realtime", {}, (240, 320)), ("balanced", {}, (360, 480)),
+                                                 ("quality", {}, (480, 640)), ("realtime", {"refine": False}, (480, 640)),
+                                                 ("realtime", {"work_side": 120}, (120, 160))])
+def test_label_maps_work_on_a_reduced_grid_in_the_frames_colours(kind, preset, knobs, grid):
+    clip = tc.synthetic.make_multi_clip(n_frames=2, height=480, width=640)
+    engine = _engine(clip.frames, getattr(clip, kind), preset=preset, kind=kind, **knobs)
+    assert engine.grid == engine._coef == grid
+    view = engine._view(clip.frames[1])
+    assert view.look.shape[:2] == view.coarse_guide.shape[:2] == grid
+    assert view.guide.shape == view.frame.shape and view.coarse_guide.shape[2] == 3  # colours, for the upsampling
+
+
+def test_label_maps_at_a_segmenters_resolution_are_voted_on_their_own_grid():
+    clip = tc.synthetic.make_multi_clip(n_frames=2, height=480, width=640)
+    labels = clip.labels[:, ::4, ::4]  # 120 x 160
+    assert _engine(clip.frames, labels, kind="labels").grid == (120, 160)
+    out = tc.stabilize(clip.frames, labels, kind="labels", latency=0)
+    assert out.shape == clip.labels.shape and out.dtype == labels.dtype
+
+
+def test_label_maps_come_back_at_frame_size_without_new_labels_and_with_every_ignored_pixel():
+    clip = tc.synthetic.make_multi_clip(n_frames=6, height=480, width=640, seed=2)
+    labels = clip.labels.copy()
+    labels[:, 100:103, :] = 255  # a 3-px void line, thinner than a grid pixel
+    labels[:, :, 300] = 255
+    for latency in (0, 2, None):
+        out = tc.stabilize(clip.frames, labels, kind="labels", ignore_index=255, latency=latency)
+        assert out.shape == labels.shape and out.dtype == labels.dtype
+        np.testing.assert_array_equal(out == 255, labels == 255)
+        assert set(np.unique(out)) <= set(np.unique(labels))
 
 
 def test_masks_coarser_than_the_grid_are_filtered_and_flowed_on_their_own_grid():
@@ -98,7 +126,9 @@ def test_work_side_is_checked_where_it_is_set(value):
         tc.settings.settings_for("realtime", {"work_side": value})
 
 
-def test_work_side_does_nothing_for_label_maps_and_says_so():
+@pytest.mark.parametrize("kind, knob", [("probs", "work_side"), ("labels", "refine_radius")])
+def test_a_grid_knob_a_kind_does_not_read_says_so(kind, knob):
     clip = tc.synthetic.make_multi_clip(n_frames=2, height=48, width=64)
-    with pytest.raises(ValueError, match=r"knob\(s\) \['work_side'\] do nothing for kind='labels'"):
-        tc.stabilize(clip.frames, clip.labels, kind="labels", work_side=100)
+    masks = np.eye(4, dtype=np.float32)[clip.labels] if kind == "probs" else clip.labels
+    with pytest.raises(ValueError, match=rf"knob\(s\) \['{knob}'\] do nothing for kind='{kind}'"):
+        tc.stabilize(clip.frames, masks, kind=kind, **{knob: 0.01 if knob == "refine_radius" else 100})

@@ -2,13 +2,14 @@
 
 Each pixel keeps its two best-supported labels and their weights (four float32 channels:
 label 1, weight 1, label 2, weight 2; label -1 = empty slot), whatever the number of classes.
-Labels are float32 (exact up to 2**24).
+Labels are float32 (exact up to 2**24). The vote runs on the working grid; :func:`upsample`
+brings the decision to the frame's size.
 """
 
 import numpy as np
 from numba import njit, prange
 
-from .sampling import exp_neg
+from .sampling import corners, exp_neg
 from .warp import nearest_source
 
 L1, W1, L2, W2 = 0, 1, 2, 3
@@ -134,3 +135,120 @@ def decide(lab, slots, prev_out, flow, valid, has_prev, margin, ignore, out):
                     if p != a1 and sp > np.float32(0.0) and sp * (np.float32(1.0) + margin) >= s1:
                         best = prev_out[yi, xi]
             out[y, x] = best
+
+
+@njit(cache=True, parallel=True, fastmath=True, nogil=True, error_model="numpy")
+def shrink(ids, out):
+    """Labels down to the working grid: each grid pixel takes, of the labels at the four frame
+    pixels around its centre, the one with the most bilinear weight.
+
+    Where two labels weigh the same (an edge through the centre, as at every halving) the tie
+    goes one way on even pixels and the other way on odd ones (a checkerboard): always taking the
+    first shifted every boundary by half a frame pixel, which moved J by up to 0.006 on real
+    clips, in a direction that depended on the segmenter.
+    """
+    hh, ww = ids.shape
+    h, w = out.shape
+    for y in prange(h):
+        fy = min(max((y + np.float32(0.5)) * np.float32(hh / h) - np.float32(0.5), np.float32(0.0)), np.float32(hh - 1))
+        labs = np.empty(4, np.int64)
+        sums = np.empty(4, np.float32)
+        for x in range(w):
+            fx = min(max((x + np.float32(0.5)) * np.float32(ww / w) - np.float32(0.5), np.float32(0.0)), np.float32(ww - 1))
+            x0, y0, x1, y1, ax, ay = corners(fx, fy, ww, hh)
+            n = 0
+            for k in range(4):
+                lab = np.int64(ids[y0 if k < 2 else y1, x0 if k % 2 == 0 else x1])
+                bw = (ax if k % 2 else np.float32(1.0) - ax) * (ay if k >= 2 else np.float32(1.0) - ay)
+                j = 0
+                while j < n and labs[j] != lab:
+                    j += 1
+                if j == n:
+                    labs[n] = lab
+                    sums[n] = bw
+                    n += 1
+                else:
+                    sums[j] += bw
+            odd = (x + y) % 2 == 1
+            best = 0
+            for j in range(1, n):
+                if sums[j] > sums[best] or (odd and sums[j] == sums[best]):
+                    best = j
+            out[y, x] = labs[best]
+
+
+@njit(cache=True, parallel=True, fastmath=True, nogil=True, error_model="numpy")
+def upsample(dec, coarse, guide, inv_2s2, src, own, ignore, out):
+    """Labels from the working grid to the frame's size, guided by the frame (joint bilateral).
+
+    Each frame pixel takes, of the labels at its four nearest grid pixels, the one with the most
+    weight: bilinear weight times the photometric weight ``exp(-|guide - coarse|^2 / 2 sigma^2)``
+    (colours in [0, 1]), plus ``own`` for the label the input (``src``, sampled nearest) has
+    there, so a boundary follows the frame's edges and keeps the input's detail where the
+    decision allows it; no label is invented. Where the four agree the label is copied, which is
+    most pixels. A pixel whose input label is ``ignore`` stays ignored; no other pixel becomes
+    ignored.
+    """
+    hh, ww = out.shape
+    h, w = dec.shape
+    sh, sw = src.shape
+    nc = guide.shape[2]
+    scale = np.float32(1.0 / 255.0)
+    # Per column, once: the two grid columns, the weight of the second, the input's column.
+    x0s = np.empty(ww, np.int64)
+    x1s = np.empty(ww, np.int64)
+    axs = np.empty(ww, np.float32)
+    sxs = np.empty(ww, np.int64)
+    for x in range(ww):
+        cx = min(max((x + np.float32(0.5)) * np.float32(w / ww) - np.float32(0.5), np.float32(0.0)), np.float32(w - 1))
+        x0, _, x1, _, ax, _ = corners(cx, np.float32(0.0), w, 1)
+        x0s[x], x1s[x], axs[x] = x0, x1, ax
+        sxs[x] = min(np.int64(x * sw / ww), sw - 1)
+    for y in prange(hh):
+        cy = min(max((y + np.float32(0.5)) * np.float32(h / hh) - np.float32(0.5), np.float32(0.0)), np.float32(h - 1))
+        _, y0, _, y1, _, ay = corners(np.float32(0.0), cy, 1, h)
+        sy = min(np.int64(y * sh / hh), sh - 1)
+        labs = np.empty(4, np.int64)
+        sums = np.empty(4, np.float32)
+        for x in range(ww):
+            # The input is read only where it can matter: most pixels copy the grid's label.
+            if ignore >= 0 and src[sy, sxs[x]] == ignore:
+                out[y, x] = ignore
+                continue
+            x0, x1 = x0s[x], x1s[x]
+            l00, l01, l10, l11 = dec[y0, x0], dec[y0, x1], dec[y1, x0], dec[y1, x1]
+            if l00 == l01 and l00 == l10 and l00 == l11 and l00 != ignore:
+                out[y, x] = l00
+                continue
+            mine = np.int64(src[sy, sxs[x]])
+            ax = axs[x]
+            n = 0
+            for k in range(4):
+                yk = y0 if k < 2 else y1
+                xk = x0 if k % 2 == 0 else x1
+                lab = dec[yk, xk]
+                if lab == ignore:
+                    continue
+                bw = (ax if k % 2 else np.float32(1.0) - ax) * (ay if k >= 2 else np.float32(1.0) - ay)
+                d2 = np.float32(0.0)
+                for c in range(nc):
+                    d = (np.float32(guide[y, x, c]) - np.float32(coarse[yk, xk, c])) * scale
+                    d2 += d * d
+                wt = bw * exp_neg(d2 * inv_2s2)
+                j = 0
+                while j < n and labs[j] != lab:
+                    j += 1
+                if j == n:
+                    labs[n] = lab
+                    sums[n] = wt + (own if lab == mine else np.float32(0.0))
+                    n += 1
+                else:
+                    sums[j] += wt
+            if n == 0:
+                out[y, x] = mine
+                continue
+            best = 0
+            for j in range(1, n):
+                if sums[j] > sums[best]:
+                    best = j
+            out[y, x] = labs[best]

@@ -6,9 +6,21 @@ with its confidence -- low near label boundaries, where segmenters flicker, high
 regions -- and the carried weights are scaled by the same factors as for masks: temporal decay
 ``memory``, photometric agreement ``sigma_color`` (grey and chroma), flow validity, and a
 contradiction penalty ``kappa``. The output is the best-supported label, with hysteresis: a
-pixel changes class only when the new class wins by ``margin``. Every output label is one the
-input held at that pixel or at its flow-aligned position in another frame (no class is
-invented); ``ignore_index`` pixels stay ignored and never vote.
+pixel changes class only when the new class wins by ``margin``.
+
+The vote runs on the working grid: ``work_side`` px on the short side (240 for ``realtime``,
+360 for ``balanced``), or the mask's own grid when coarser; ``refine=False`` or
+``work_side=None`` vote at frame size. The decision comes to frame size by joint bilateral
+upsampling [1]_: each pixel takes, of the labels at its four nearest grid pixels, the one with
+the most bilinear x photometric weight, so boundaries follow the frame's edges. Every output
+label is one the input held within a grid pixel of that pixel, or at its flow-aligned position
+in another frame (no class is invented); ``ignore_index`` pixels stay ignored, exactly, at frame
+size, and never vote.
+
+References
+----------
+.. [1] J. Kopf, M. F. Cohen, D. Lischinski, M. Uyttendaele, "Joint bilateral upsampling",
+   ACM Transactions on Graphics 26(3), 2007.
 
 Instance maps (``kind="instances"``) are first renumbered as they arrive by
 :class:`tempcons.InstanceTracker`, along the flow the vote uses, then voted the same way.
@@ -34,10 +46,13 @@ _ALL_VALID = np.ones((1, 1), np.float32)
 
 @dataclass
 class Evidence:
-    """A label map at frame size (int32 ids) and each pixel's confidence in its own label."""
+    """A label map on the working grid (int32 ids), each pixel's confidence in its own label, and
+    what the decision reads to come to the frame's size: the mask as encoded and the view."""
 
     ids: np.ndarray
     confidence: np.ndarray
+    mask: np.ndarray
+    view: View
 
 
 @dataclass
@@ -84,18 +99,30 @@ def label_confidence(labels: np.ndarray, radius: float, floor: float) -> np.ndar
 
 
 def _at_size(mask: np.ndarray, view: View) -> np.ndarray:
-    """Ids as int32 at the frame's size (nearest: never blend ids)."""
+    """Ids as int32 on the working grid (never blended: resampled by a bilinear majority)."""
     h, w = view.look.shape[:2]
-    ids = mask.astype(np.int32)
-    return ids if ids.shape == (h, w) else cv2.resize(ids, (w, h), interpolation=cv2.INTER_NEAREST)
+    if mask.shape == (h, w):
+        return mask.astype(np.int32)
+    out = np.empty((h, w), np.int32)
+    _k.shrink(mask, out)
+    return out
+
+
+# What the input's own label at a frame pixel adds to its weight when the decision comes to
+# frame size (the four grid pixels' weights sum to at most 1): it keeps the input's detail
+# within a grid pixel of a decided boundary. 0.3 kept J at or above the frame-size vote on every
+# real clip, with no more flicker; 1 let the input's flicker back (docs/labels.md).
+_OWN = np.float32(0.3)
 
 
 @register_kind
 class Labels(Kind):
-    """Class ids >= 0, voted along the flow and decided with a margin."""
+    """Class ids >= 0, voted along the flow on the working grid, decided with a margin, and
+    brought to the frame's size guided by its colours."""
 
     name = "labels"
-    knobs = knob_names("flow", "filter", "decision")
+    knobs = knob_names("flow", "filter", "decision") | {"refine", "work_side"}
+    upsamples = True
     defaults = {"sigma_color": 0.1, "kappa": 0.9, "margin": 0.25}
 
     @property
@@ -106,7 +133,8 @@ class Labels(Kind):
     def encode(self, view: View, mask: np.ndarray) -> Evidence:
         ids = _at_size(mask, view)
         f = self.settings.filter
-        return Evidence(ids, label_confidence(ids, f.confidence_radius * np.hypot(*ids.shape), f.confidence_floor))
+        return Evidence(ids, label_confidence(ids, f.confidence_radius * np.hypot(*ids.shape), f.confidence_floor),
+                        mask, view)
 
     def step(self, evidence: Evidence, view: View, previous: VoteState | None, link: Link | None,
              out: VoteState | None) -> VoteState:
@@ -143,7 +171,16 @@ class Labels(Kind):
         if top > np.iinfo(self.fmt.dtype).max:
             raise ValueError(f"label id {top} does not fit the masks' dtype {self.fmt.dtype} (instance "
                              "ids keep growing over a stream); pass int32 ids")
-        return out.astype(self.fmt.dtype), out
+        view = evidence.view
+        if out.shape == view.guide.shape[:2]:
+            return out.astype(self.fmt.dtype), out
+        # The photometric width of the vote also says which grid pixel's label a frame pixel
+        # shares: the same colours, the same object.
+        fine = np.empty(view.guide.shape[:2], self.fmt.dtype)
+        guide, coarse = (g if g.ndim == 3 else g[..., None] for g in (view.guide, view.coarse_guide))
+        _k.upsample(out, coarse, guide, np.float32(1.0 / (2.0 * self.settings.filter.sigma_color ** 2)),
+                    evidence.mask, _OWN, self._ignore, fine)
+        return fine, out
 
 
 @register_kind
@@ -159,7 +196,7 @@ class Instances(Labels):
         self._tracker = InstanceTracker(**asdict(self.settings.tracking))
 
     def track(self, view: View, mask: np.ndarray, flow: np.ndarray | None) -> tuple[np.ndarray, bool]:
-        # The ids the tracker takes are at frame size; relabelling is one-to-one, so their
-        # boundaries, hence the label confidence, do not change.
-        ids = self._tracker.update(view.frame, _at_size(mask, view), flow)[0]
+        # The tracker works on the working grid, with the frame's colours there; relabelling is
+        # one-to-one, so the boundaries, hence the label confidence, do not change.
+        ids = self._tracker.update(view.coarse_guide, _at_size(mask, view), flow)[0]
         return ids, self._tracker.cut
