@@ -173,6 +173,7 @@ class InstanceTracker:
         self._prev_hist: np.ndarray | None = None
         self._prev_thumb: np.ndarray | None = None
         self._prev_out: np.ndarray | None = None
+        self._prev_tracks: list[int] = []  # the ids in _prev_out, ascending (known, not counted again)
         self._hists: dict[int, np.ndarray] = {}
         self._lost: dict[int, _Lost] = {}
         self._t = 0
@@ -253,7 +254,7 @@ class InstanceTracker:
             self._hists[new] = hists[i]
             self._lost.pop(new, None)
         self._forget(out, set(mapping.values()))
-        self._prev_out, self._prev_gray = out, gray
+        self._prev_out, self._prev_gray, self._prev_tracks = out, gray, sorted(mapping.values())
         self._t += 1
         return _as_dtype(out, ids.dtype), mapping
 
@@ -302,7 +303,7 @@ class InstanceTracker:
     def _forget(self, out: np.ndarray, seen: set) -> None:
         """Tracks not seen this frame become lost; lost tracks older than ``max_lost`` go."""
         if self._prev_out is not None:
-            for track in _present(self._prev_out):
+            for track in self._prev_tracks:
                 if track not in seen and track not in self._lost:
                     self._lost[track] = _Lost((self._prev_out == track).astype(np.uint8), self._hists[track],
                                               self._t)

@@ -82,6 +82,20 @@ def test_shrink_kernel_matches_reference(seed, size, grid):
     np.testing.assert_array_equal(out, naive.label_shrink(ids, *grid))
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_interior_kernel_marks_both_sides_of_every_boundary(seed):
+    lab = np.random.default_rng(seed).integers(0, 2 + seed, (13, 17)).astype(np.int32)
+    edge = np.zeros(lab.shape, bool)
+    dx, dy = lab[:, 1:] != lab[:, :-1], lab[1:] != lab[:-1]
+    edge[:, 1:] |= dx
+    edge[:, :-1] |= dx
+    edge[1:] |= dy
+    edge[:-1] |= dy
+    inside = np.empty(lab.shape, np.uint8)
+    assert _k.interior(lab, inside) == edge.sum()
+    np.testing.assert_array_equal(inside, ~edge)
+
+
 def test_shrink_sends_ties_both_ways_so_an_edge_stays_where_it_was():
     ids = np.zeros((40, 40), np.int32)
     ids[:, 21:] = 1  # the edge between frame columns 20 and 21: grid column 10 straddles it

@@ -137,6 +137,22 @@ def decide(lab, slots, prev_out, flow, valid, has_prev, margin, ignore, out):
             out[y, x] = best
 
 
+@njit(cache=True, parallel=True, nogil=True)
+def interior(lab, out):
+    """1 where a pixel's four neighbours hold its label, 0 on a label boundary (both sides of it);
+    returns the number of boundary pixels."""
+    h, w = lab.shape
+    count = 0
+    for y in prange(h):
+        for x in range(w):
+            v = lab[y, x]
+            edge = ((x > 0 and lab[y, x - 1] != v) or (x < w - 1 and lab[y, x + 1] != v)
+                    or (y > 0 and lab[y - 1, x] != v) or (y < h - 1 and lab[y + 1, x] != v))
+            out[y, x] = 0 if edge else 1
+            count += 1 if edge else 0
+    return count
+
+
 @njit(cache=True, parallel=True, fastmath=True, nogil=True, error_model="numpy")
 def shrink(ids, out):
     """Labels down to the working grid: each grid pixel takes, of the labels at the four frame
@@ -156,6 +172,10 @@ def shrink(ids, out):
         for x in range(w):
             fx = min(max((x + np.float32(0.5)) * np.float32(ww / w) - np.float32(0.5), np.float32(0.0)), np.float32(ww - 1))
             x0, y0, x1, y1, ax, ay = corners(fx, fy, ww, hh)
+            first = ids[y0, x0]
+            if first == ids[y0, x1] and first == ids[y1, x0] and first == ids[y1, x1]:
+                out[y, x] = first
+                continue
             n = 0
             for k in range(4):
                 lab = np.int64(ids[y0 if k < 2 else y1, x0 if k % 2 == 0 else x1])

@@ -85,17 +85,16 @@ def label_confidence(labels: np.ndarray, radius: float, floor: float) -> np.ndar
     >>> [round(float(v), 2) for v in label_confidence(lab, 2.0, 0.2)[0]]
     [1.0, 0.6, 0.2, 0.2, 0.6, 1.0]
     """
-    edge = np.zeros(labels.shape, bool)
-    dx = labels[:, 1:] != labels[:, :-1]
-    dy = labels[1:] != labels[:-1]
-    edge[:, 1:] |= dx
-    edge[:, :-1] |= dx
-    edge[1:] |= dy
-    edge[:-1] |= dy
-    if radius <= 0 or not edge.any():
+    inside = np.empty(labels.shape, np.uint8)
+    if radius <= 0 or _k.interior(labels, inside) == 0:
         return np.ones(labels.shape, np.float32)
-    dist = cv2.distanceTransform((~edge).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    return (floor + (1.0 - floor) * np.minimum(dist / np.float32(radius), 1.0)).astype(np.float32)
+    dist = cv2.distanceTransform(inside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    # In place, in float32, the same operations in the same order: (floor + (1 - floor) * min(d / r, 1)).
+    np.divide(dist, np.float32(radius), out=dist)
+    np.minimum(dist, np.float32(1.0), out=dist)
+    np.multiply(dist, np.float32(1.0 - floor), out=dist)
+    np.add(dist, np.float32(floor), out=dist)
+    return dist
 
 
 def _at_size(mask: np.ndarray, view: View) -> np.ndarray:
