@@ -246,10 +246,11 @@ def label_shrink(ids, h, w):
     return out
 
 
-def label_upsample(dec, coarse, guide, sigma, src, own, ignore):
+def label_upsample(dec, coarse, guide, sigma, src, own, ignore, renamed=None):
     """Each frame pixel: of the labels at its four nearest grid pixels, the one with the most
-    bilinear x photometric weight, plus ``own`` for the input's label there (``src``, nearest);
-    ``ignore`` where ``src`` has it."""
+    bilinear x photometric weight, plus ``own`` for the input's label there (``src``, nearest,
+    renamed by the dict ``renamed`` if given, an id it lacks becoming 0); ``ignore`` where the
+    input has it."""
     hh, ww = guide.shape[:2]
     h, w = dec.shape
     sh, sw = src.shape
@@ -258,6 +259,8 @@ def label_upsample(dec, coarse, guide, sigma, src, own, ignore):
         y0, y1, ay = _corners(y, hh, h)
         for x in range(ww):
             s = src[min(y * sh // hh, sh - 1), min(x * sw // ww, sw - 1)]
+            if renamed is not None:
+                s = renamed.get(int(s), 0)
             if s == ignore:
                 out[y, x] = ignore
                 continue

@@ -51,9 +51,13 @@ def test_merge_kernel_matches_reference(seed):
     assert np.mean(out[..., 0] == expected[..., 0]) > 0.95
 
 
-@pytest.mark.parametrize("seed, ignore, src_size, own", [(0, -1, (30, 34), 0.0), (1, 3, (30, 34), 0.3),
-                                                         (2, 3, (15, 17), 0.3), (3, -1, (30, 34), 1.0)])
-def test_upsample_kernel_matches_reference(seed, ignore, src_size, own):
+_RENAMED = {10: 1, 20: 2, 30: 3}  # 40 and 0 never tracked: background
+
+
+@pytest.mark.parametrize("seed, ignore, src_size, own, renamed", [
+    (0, -1, (30, 34), 0.0, None), (1, 3, (30, 34), 0.3, None), (2, 3, (15, 17), 0.3, None),
+    (3, -1, (30, 34), 1.0, None), (4, -1, (30, 34), 0.3, _RENAMED), (5, 2, (30, 34), 0.3, _RENAMED)])
+def test_upsample_kernel_matches_reference(seed, ignore, src_size, own, renamed):
     rng = np.random.default_rng(seed + 20)
     h, w, hh, ww = 7, 8, 30, 34
     dec = rng.integers(0, 4, (h, w)).astype(np.int32)
@@ -61,11 +65,18 @@ def test_upsample_kernel_matches_reference(seed, ignore, src_size, own):
     coarse = rng.integers(0, 256, (h, w, 3)).astype(np.uint8)
     guide = rng.integers(0, 256, (hh, ww, 3)).astype(np.uint8)
     src = rng.integers(0, 4, src_size).astype(np.uint8)
+    keys = values = np.zeros(0, np.int64)
+    if renamed:
+        src = (src * 10).astype(np.int32)
+        keys, values = np.array(sorted(renamed), np.int64), np.array([renamed[k] for k in sorted(renamed)], np.int64)
     out = np.empty((hh, ww), np.uint8)
-    _k.upsample(dec, coarse, guide, np.float32(1 / (2 * 0.3 ** 2)), src, np.float32(own), ignore, out)
-    np.testing.assert_array_equal(out, naive.label_upsample(dec, coarse, guide, 0.3, src, own, ignore))
+    _k.upsample(dec, coarse, guide, np.float32(1 / (2 * 0.3 ** 2)), src, keys, values, np.float32(own), ignore, out)
+    expected = naive.label_upsample(dec, coarse, guide, 0.3, src, own, ignore, renamed)
+    np.testing.assert_array_equal(out, expected)
     if ignore >= 0:
         sampled = src[np.arange(hh) * src_size[0] // hh][:, np.arange(ww) * src_size[1] // ww]
+        if renamed:
+            sampled = np.vectorize(lambda v: renamed.get(int(v), 0))(sampled)
         np.testing.assert_array_equal(out == ignore, sampled == ignore)
 
 

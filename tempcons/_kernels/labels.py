@@ -197,15 +197,25 @@ def shrink(ids, out):
             out[y, x] = labs[best]
 
 
+@njit(cache=True, inline="always")
+def _renamed(v, keys, values):
+    """An input id as the tracker renamed it (``keys`` ascending; none: as it is); one it never
+    saw is background."""
+    if keys.size == 0:
+        return v
+    i = np.searchsorted(keys, v)
+    return values[i] if i < keys.size and keys[i] == v else 0
+
+
 @njit(cache=True, parallel=True, fastmath=True, nogil=True, error_model="numpy")
-def upsample(dec, coarse, guide, inv_2s2, src, own, ignore, out):
+def upsample(dec, coarse, guide, inv_2s2, src, keys, values, own, ignore, out):
     """Labels from the working grid to the frame's size, guided by the frame (joint bilateral).
 
     Each frame pixel takes, of the labels at its four nearest grid pixels, the one with the most
     weight: bilinear weight times the photometric weight ``exp(-|guide - coarse|^2 / 2 sigma^2)``
-    (colours in [0, 1]), plus ``own`` for the label the input (``src``, sampled nearest) has
-    there, so a boundary follows the frame's edges and keeps the input's detail where the
-    decision allows it; no label is invented. Where the four agree the label is copied, which is
+    (colours in [0, 1]), plus ``own`` for the label the input (``src``, sampled nearest, renamed
+    by ``keys`` -> ``values`` when given) has there, so a boundary follows the frame's edges and
+    keeps the input's detail where the decision allows it; no label is invented. Where the four agree the label is copied, which is
     most pixels. A pixel whose input label is ``ignore`` stays ignored; no other pixel becomes
     ignored.
     """
@@ -232,7 +242,7 @@ def upsample(dec, coarse, guide, inv_2s2, src, own, ignore, out):
         sums = np.empty(4, np.float32)
         for x in range(ww):
             # The input is read only where it can matter: most pixels copy the grid's label.
-            if ignore >= 0 and src[sy, sxs[x]] == ignore:
+            if ignore >= 0 and _renamed(np.int64(src[sy, sxs[x]]), keys, values) == ignore:
                 out[y, x] = ignore
                 continue
             x0, x1 = x0s[x], x1s[x]
@@ -240,7 +250,7 @@ def upsample(dec, coarse, guide, inv_2s2, src, own, ignore, out):
             if l00 == l01 and l00 == l10 and l00 == l11 and l00 != ignore:
                 out[y, x] = l00
                 continue
-            mine = np.int64(src[sy, sxs[x]])
+            mine = _renamed(np.int64(src[sy, sxs[x]]), keys, values)
             ax = axs[x]
             n = 0
             for k in range(4):

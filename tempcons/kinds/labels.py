@@ -44,14 +44,32 @@ _NO_FLOW = np.zeros((1, 1, 2), np.float32)
 _ALL_VALID = np.ones((1, 1), np.float32)
 
 
+_NONE = np.zeros(0, np.int64)
+
+
+@dataclass
+class Renumbered:
+    """An instance map as the tracker left it: its ids on the working grid, and the caller's map
+    with the renumbering (input ids ascending, and the ids they became), which the upsampling
+    applies only where it reads the caller's map."""
+
+    ids: np.ndarray
+    given: np.ndarray
+    keys: np.ndarray
+    values: np.ndarray
+
+
 @dataclass
 class Evidence:
     """A label map on the working grid (int32 ids), each pixel's confidence in its own label, and
-    what the decision reads to come to the frame's size: the mask as encoded and the view."""
+    what the decision reads to come to the frame's size: the caller's map (with its renumbering,
+    for instances) and the view."""
 
     ids: np.ndarray
     confidence: np.ndarray
-    mask: np.ndarray
+    given: np.ndarray
+    keys: np.ndarray
+    values: np.ndarray
     view: View
 
 
@@ -129,11 +147,14 @@ class Labels(Kind):
         ignore = self.settings.decision.ignore_index
         return -1 if ignore is None else ignore
 
-    def encode(self, view: View, mask: np.ndarray) -> Evidence:
-        ids = _at_size(mask, view)
+    def encode(self, view: View, mask: np.ndarray | Renumbered) -> Evidence:
+        if isinstance(mask, Renumbered):
+            ids, given, keys, values = mask.ids.astype(np.int32), mask.given, mask.keys, mask.values
+        else:
+            ids, given, keys, values = _at_size(mask, view), mask, _NONE, _NONE
         f = self.settings.filter
-        return Evidence(ids, label_confidence(ids, f.confidence_radius * np.hypot(*ids.shape), f.confidence_floor),
-                        mask, view)
+        confidence = label_confidence(ids, f.confidence_radius * np.hypot(*ids.shape), f.confidence_floor)
+        return Evidence(ids, confidence, given, keys, values, view)
 
     def step(self, evidence: Evidence, view: View, previous: VoteState | None, link: Link | None,
              out: VoteState | None) -> VoteState:
@@ -178,7 +199,7 @@ class Labels(Kind):
         fine = np.empty(view.guide.shape[:2], self.fmt.dtype)
         guide, coarse = (g if g.ndim == 3 else g[..., None] for g in (view.guide, view.coarse_guide))
         _k.upsample(out, coarse, guide, np.float32(1.0 / (2.0 * self.settings.filter.sigma_color ** 2)),
-                    evidence.mask, _OWN, self._ignore, fine)
+                    evidence.given, evidence.keys, evidence.values, _OWN, self._ignore, fine)
         return fine, out
 
 
@@ -194,8 +215,10 @@ class Instances(Labels):
         super().__init__(settings, fmt)
         self._tracker = InstanceTracker(**asdict(self.settings.tracking))
 
-    def track(self, view: View, mask: np.ndarray, flow: np.ndarray | None) -> tuple[np.ndarray, bool]:
+    def track(self, view: View, mask: np.ndarray, flow: np.ndarray | None) -> tuple[Renumbered, bool]:
         # The tracker works on the working grid, with the frame's colours there; relabelling is
-        # one-to-one, so the boundaries, hence the label confidence, do not change.
-        ids = self._tracker.update(view.coarse_guide, _at_size(mask, view), flow)[0]
-        return ids, self._tracker.cut
+        # one-to-one, so the boundaries, hence the label confidence, do not change. The caller's
+        # map is renumbered only where the upsampling reads it (an id the grid lost is background).
+        ids, mapping = self._tracker.update(view.coarse_guide, _at_size(mask, view), flow)
+        keys = np.array(sorted(mapping), np.int64)
+        return Renumbered(ids, mask, keys, np.array([mapping[k] for k in keys], np.int64)), self._tracker.cut
