@@ -47,7 +47,7 @@ class _Held:
     """A frame waiting for its look-ahead."""
 
     frame: np.ndarray
-    mask: np.ndarray  # as given, or as the kind's tracker renumbered it
+    mask: Any  # as given, or as the kind's tracker renumbered it (what Kind.encode reads)
     supplied: tuple[np.ndarray, np.ndarray | None] | None  # the caller's flows from the previous frame
     linked: bool  # False for a clip's first frame and after a scene cut: nothing flows across
     view: View | None = None  # streaming only, with the two below

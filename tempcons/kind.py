@@ -108,8 +108,9 @@ class Kind:
         self.settings = settings.with_knobs(unset)
         self.fmt = fmt
 
-    def track(self, view: View, mask: np.ndarray, flow: np.ndarray | None) -> tuple[np.ndarray, bool]:
-        """The mask renumbered consistently with the previous frames, and whether a scene cut came."""
+    def track(self, view: View, mask: np.ndarray, flow: np.ndarray | None) -> tuple[Any, bool]:
+        """The mask renumbered consistently with the previous frames (in whatever form
+        :meth:`encode` reads), and whether a scene cut came."""
         raise NotImplementedError
 
     def encode(self, view: View, mask: np.ndarray) -> Any:

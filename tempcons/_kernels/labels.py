@@ -215,9 +215,9 @@ def upsample(dec, coarse, guide, inv_2s2, src, keys, values, own, ignore, out):
     weight: bilinear weight times the photometric weight ``exp(-|guide - coarse|^2 / 2 sigma^2)``
     (colours in [0, 1]), plus ``own`` for the label the input (``src``, sampled nearest, renamed
     by ``keys`` -> ``values`` when given) has there, so a boundary follows the frame's edges and
-    keeps the input's detail where the decision allows it; no label is invented. Where the four agree the label is copied, which is
-    most pixels. A pixel whose input label is ``ignore`` stays ignored; no other pixel becomes
-    ignored.
+    keeps the input's detail where the decision allows it; no label is invented. Where the four
+    agree the label is copied, which is most pixels. A pixel whose input label is ``ignore``
+    stays ignored; no other pixel becomes ignored.
     """
     hh, ww = out.shape
     h, w = dec.shape

@@ -12,18 +12,19 @@ The vote runs on the working grid: ``work_side`` px on the short side (240 for `
 360 for ``balanced``), or the mask's own grid when coarser; ``refine=False`` or
 ``work_side=None`` vote at frame size. The decision comes to frame size by joint bilateral
 upsampling [1]_: each pixel takes, of the labels at its four nearest grid pixels, the one with
-the most bilinear x photometric weight, so boundaries follow the frame's edges. Every output
-label is one the input held within a grid pixel of that pixel, or at its flow-aligned position
-in another frame (no class is invented); ``ignore_index`` pixels stay ignored, exactly, at frame
-size, and never vote.
+the most bilinear x photometric weight (the input's own label there weighing a little more), so
+boundaries follow the frame's edges. Every output label is one the input held within a grid
+pixel of that pixel, or at its flow-aligned position in another frame (no class is invented);
+``ignore_index`` pixels stay ignored, exactly, at frame size, and never vote.
+
+Instance maps (``kind="instances"``) are first renumbered as they arrive by
+:class:`tempcons.InstanceTracker` on the working grid, along the flow the vote uses, then voted
+the same way.
 
 References
 ----------
 .. [1] J. Kopf, M. F. Cohen, D. Lischinski, M. Uyttendaele, "Joint bilateral upsampling",
    ACM Transactions on Graphics 26(3), 2007.
-
-Instance maps (``kind="instances"``) are first renumbered as they arrive by
-:class:`tempcons.InstanceTracker`, along the flow the vote uses, then voted the same way.
 """
 
 from __future__ import annotations
@@ -42,9 +43,7 @@ __all__ = ["Labels", "Instances", "label_confidence"]
 
 _NO_FLOW = np.zeros((1, 1, 2), np.float32)
 _ALL_VALID = np.ones((1, 1), np.float32)
-
-
-_NONE = np.zeros(0, np.int64)
+_NOT_RENAMED = np.zeros(0, np.int64)
 
 
 @dataclass
@@ -127,8 +126,9 @@ def _at_size(mask: np.ndarray, view: View) -> np.ndarray:
 
 # What the input's own label at a frame pixel adds to its weight when the decision comes to
 # frame size (the four grid pixels' weights sum to at most 1): it keeps the input's detail
-# within a grid pixel of a decided boundary. 0.3 kept J at or above the frame-size vote on every
-# real clip, with no more flicker; 1 let the input's flicker back (docs/labels.md).
+# within a grid pixel of a decided boundary. 0.3 kept J at or above the frame-size vote, with no
+# more flicker, on the six real cases swept; 0 lost J, 1 let the input's flicker back
+# (docs/tuning.md, "Working grid").
 _OWN = np.float32(0.3)
 
 
@@ -151,7 +151,7 @@ class Labels(Kind):
         if isinstance(mask, Renumbered):
             ids, given, keys, values = mask.ids.astype(np.int32), mask.given, mask.keys, mask.values
         else:
-            ids, given, keys, values = _at_size(mask, view), mask, _NONE, _NONE
+            ids, given, keys, values = _at_size(mask, view), mask, _NOT_RENAMED, _NOT_RENAMED
         f = self.settings.filter
         confidence = label_confidence(ids, f.confidence_radius * np.hypot(*ids.shape), f.confidence_floor)
         return Evidence(ids, confidence, given, keys, values, view)
