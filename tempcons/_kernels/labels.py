@@ -153,6 +153,20 @@ def interior(lab, out):
     return count
 
 
+@njit(cache=True, inline="always")
+def _tally(labs, sums, n, lab, weight):
+    """Add ``weight`` to ``lab``'s sum among the ``n`` labels met so far; the new count."""
+    j = 0
+    while j < n and labs[j] != lab:
+        j += 1
+    if j == n:
+        labs[n] = lab
+        sums[n] = weight
+        return n + 1
+    sums[j] += weight
+    return n
+
+
 @njit(cache=True, parallel=True, fastmath=True, nogil=True, error_model="numpy")
 def shrink(ids, out):
     """Labels down to the working grid: each grid pixel takes, of the labels at the four frame
@@ -165,6 +179,7 @@ def shrink(ids, out):
     """
     hh, ww = ids.shape
     h, w = out.shape
+    one = np.float32(1.0)
     for y in prange(h):
         fy = min(max((y + np.float32(0.5)) * np.float32(hh / h) - np.float32(0.5), np.float32(0.0)), np.float32(hh - 1))
         labs = np.empty(4, np.int64)
@@ -176,19 +191,10 @@ def shrink(ids, out):
             if first == ids[y0, x1] and first == ids[y1, x0] and first == ids[y1, x1]:
                 out[y, x] = first
                 continue
-            n = 0
-            for k in range(4):
-                lab = np.int64(ids[y0 if k < 2 else y1, x0 if k % 2 == 0 else x1])
-                bw = (ax if k % 2 else np.float32(1.0) - ax) * (ay if k >= 2 else np.float32(1.0) - ay)
-                j = 0
-                while j < n and labs[j] != lab:
-                    j += 1
-                if j == n:
-                    labs[n] = lab
-                    sums[n] = bw
-                    n += 1
-                else:
-                    sums[j] += bw
+            n = _tally(labs, sums, 0, np.int64(first), (one - ax) * (one - ay))
+            n = _tally(labs, sums, n, np.int64(ids[y0, x1]), ax * (one - ay))
+            n = _tally(labs, sums, n, np.int64(ids[y1, x0]), (one - ax) * ay)
+            n = _tally(labs, sums, n, np.int64(ids[y1, x1]), ax * ay)
             odd = (x + y) % 2 == 1
             best = 0
             for j in range(1, n):
@@ -224,6 +230,7 @@ def upsample(dec, coarse, guide, inv_2s2, src, keys, values, own, ignore, out):
     sh, sw = src.shape
     nc = guide.shape[2]
     scale = np.float32(1.0 / 255.0)
+    one = np.float32(1.0)
     # Per column, once: the two grid columns, the weight of the second, the input's column.
     x0s = np.empty(ww, np.int64)
     x1s = np.empty(ww, np.int64)
@@ -245,13 +252,13 @@ def upsample(dec, coarse, guide, inv_2s2, src, keys, values, own, ignore, out):
             if ignore >= 0 and _renamed(np.int64(src[sy, sxs[x]]), keys, values) == ignore:
                 out[y, x] = ignore
                 continue
-            x0, x1 = x0s[x], x1s[x]
+            x0, x1, ax = x0s[x], x1s[x], axs[x]
             l00, l01, l10, l11 = dec[y0, x0], dec[y0, x1], dec[y1, x0], dec[y1, x1]
             if l00 == l01 and l00 == l10 and l00 == l11 and l00 != ignore:
                 out[y, x] = l00
                 continue
             mine = _renamed(np.int64(src[sy, sxs[x]]), keys, values)
-            ax = axs[x]
+            mine_met = False
             n = 0
             for k in range(4):
                 yk = y0 if k < 2 else y1
@@ -259,21 +266,15 @@ def upsample(dec, coarse, guide, inv_2s2, src, keys, values, own, ignore, out):
                 lab = dec[yk, xk]
                 if lab == ignore:
                     continue
-                bw = (ax if k % 2 else np.float32(1.0) - ax) * (ay if k >= 2 else np.float32(1.0) - ay)
                 d2 = np.float32(0.0)
                 for c in range(nc):
                     d = (np.float32(guide[y, x, c]) - np.float32(coarse[yk, xk, c])) * scale
                     d2 += d * d
-                wt = bw * exp_neg(d2 * inv_2s2)
-                j = 0
-                while j < n and labs[j] != lab:
-                    j += 1
-                if j == n:
-                    labs[n] = lab
-                    sums[n] = wt + (own if lab == mine else np.float32(0.0))
-                    n += 1
-                else:
-                    sums[j] += wt
+                weight = ((ax if k % 2 else one - ax) * (ay if k >= 2 else one - ay)) * exp_neg(d2 * inv_2s2)
+                if lab == mine and not mine_met:  # the input's own label, once
+                    weight += own
+                    mine_met = True
+                n = _tally(labs, sums, n, np.int64(lab), weight)
             if n == 0:
                 out[y, x] = mine
                 continue

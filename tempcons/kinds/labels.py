@@ -118,7 +118,7 @@ def _at_size(mask: np.ndarray, view: View) -> np.ndarray:
     """Ids as int32 on the working grid (never blended: resampled by a bilinear majority)."""
     h, w = view.look.shape[:2]
     if mask.shape == (h, w):
-        return mask.astype(np.int32)
+        return mask.astype(np.int32, copy=False)  # read, never written
     out = np.empty((h, w), np.int32)
     _k.shrink(mask, out)
     return out
@@ -149,7 +149,7 @@ class Labels(Kind):
 
     def encode(self, view: View, mask: np.ndarray | Renumbered) -> Evidence:
         if isinstance(mask, Renumbered):
-            ids, given, keys, values = mask.ids.astype(np.int32), mask.given, mask.keys, mask.values
+            ids, given, keys, values = mask.ids.astype(np.int32, copy=False), mask.given, mask.keys, mask.values
         else:
             ids, given, keys, values = _at_size(mask, view), mask, _NOT_RENAMED, _NOT_RENAMED
         f = self.settings.filter
