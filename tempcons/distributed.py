@@ -218,9 +218,7 @@ def ordered_map(scheduler: str = "processes", jobs: int | None = None) -> Iterat
     else:
         with _dask_client(scheduler, jobs) as client:
             def run(fn, *iterables):
-                if scheduler == "local":
-                    fn = partial(_single_threaded, fn)
-                futures = client.map(fn, *iterables, pure=False)
+                futures = client.map(_for_workers(fn, scheduler), *iterables, pure=False)
                 try:
                     for future in futures:
                         yield future.result()
@@ -285,13 +283,19 @@ def _single_threaded(fn: Callable, *args) -> Any:
     return fn(*args)
 
 
+def _for_workers(fn: Callable, scheduler: str) -> Callable:
+    """``fn`` as a Dask worker runs it: single-threaded on the LocalCluster this module starts
+    (one-thread workers, one per core); as it is on a cluster someone else sized."""
+    return partial(_single_threaded, fn) if scheduler == "local" else fn
+
+
 def _on_dask(fn, tasks, names, scheduler, jobs, retries, progress) -> Outcome:
     from distributed import as_completed
 
     outcome = Outcome()
     with _dask_client(scheduler, jobs) as client:
         # pure=False: a rerun of the same clip is new work, never a cached result.
-        futures = client.map(partial(_single_threaded, fn) if scheduler == "local" else fn, tasks,
+        futures = client.map(_for_workers(fn, scheduler), tasks,
                              key=[f"tempcons-{i}-{n}" for i, n in enumerate(names)], retries=retries, pure=False)
         index = {f.key: i for i, f in enumerate(futures)}
         for future in as_completed(futures):
