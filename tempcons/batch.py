@@ -251,7 +251,8 @@ def stabilize_clip(job: ClipJob) -> ClipDone:
     """Carry out a :class:`ClipJob`: stabilize its clip into its result folder, no progress bar.
 
     A result made the same way (same inputs, settings and version: its manifest) is kept, so a
-    rerun resumes where the last one stopped; with ``job.overwrite`` every result is made again. Safe to run again after a crash: a clip is written whole or not at all.
+    rerun resumes where the last one stopped; with ``job.overwrite`` every result is made again.
+    Safe to run again after a crash: a clip is written whole or not at all.
 
     Parameters
     ----------
