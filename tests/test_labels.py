@@ -81,10 +81,11 @@ def test_upsample_kernel_matches_reference(seed, ignore, src_size, own, renamed)
 
 
 @pytest.mark.parametrize("seed, size, grid", [(0, (24, 32), (12, 16)), (1, (36, 48), (24, 32)), (2, (30, 39), (10, 13)),
+                                              (4, (48, 64), (36, 48)),
                                               (3, (10, 12), (20, 24))])
 def test_shrink_kernel_matches_reference(seed, size, grid):
-    # Ratios that binary fractions hold exactly (2, 1.5, 3, 1/2): the ties are then the edges',
-    # not rounding's, and the kernel (fastmath) must break them as the reference does.
+    # Ratios that binary fractions hold exactly (2, 1.5, 3, 1/2) and 4/3 (balanced at 480p): the
+    # ties are then the edges', and the kernel (fastmath) must break them as the reference does.
     rng = np.random.default_rng(seed + 30)
     ids = rng.integers(0, 3, size).astype(np.uint16)
     ids[: size[0] // 2] = 7  # straight edges, where halvings tie

@@ -12,6 +12,8 @@ about twice as fast per plane as its many-channel one, and faster than a Numba r
 import numpy as np
 from numba import njit, prange
 
+from .sampling import taps
+
 
 @njit(cache=True, fastmath=True, nogil=True, error_model="numpy")
 def moments(guide, src, out):
@@ -101,33 +103,19 @@ def coefficients(means, c, eps, out):
                 out[y, x, 3] = p - a0 * i0 - a1 * i1 - a2 * i2
 
 
-@njit(cache=True, fastmath=True, nogil=True, error_model="numpy")
-def _taps(n_out, n_in):
-    """Bilinear taps of an ``n_out`` grid on an ``n_in`` one: pixel centres aligned, edges
-    clamped, as ``cv2.resize`` does. Lower index and weight of the upper one."""
-    lo = np.empty(n_out, np.int64)
-    frac = np.empty(n_out, np.float32)
-    k = np.float32(n_in / n_out)
-    half = np.float32(0.5)
-    for i in range(n_out):
-        f = min(max((np.float32(i) + half) * k - half, np.float32(0.0)), np.float32(n_in - 1))
-        lo[i] = min(np.int64(f), n_in - 1)
-        frac[i] = f - np.float32(lo[i])
-    return lo, frac
-
-
 @njit(cache=True, parallel=True, fastmath=True, nogil=True, error_model="numpy")
 def apply(coef, guide, out):
     """``out = a . I + b`` at the guide's resolution, the mean coefficients ``coef`` ``(h, w, 4)``
-    sampled bilinearly (:func:`_taps`). ``guide`` is uint8 ``(H, W, c)``, c = 1 or 3.
+    sampled bilinearly (:func:`~tempcons._kernels.sampling.taps`). ``guide`` is uint8
+    ``(H, W, c)``, c = 1 or 3.
 
     Each output row first blends its two coefficient rows (on the coarse grid), so a pixel
     reads two coarse samples, not four.
     """
     hh, ww, c = guide.shape
     h, w = coef.shape[0], coef.shape[1]
-    ys, fys = _taps(hh, h)
-    xs, fxs = _taps(ww, w)
+    ys, fys = taps(hh, h)
+    xs, fxs = taps(ww, w)
     s = np.float32(1.0 / 255.0)
     one = np.float32(1.0)
     for y in prange(hh):

@@ -9,7 +9,7 @@ brings the decision to the frame's size.
 import numpy as np
 from numba import njit, prange
 
-from .sampling import corners, exp_neg
+from .sampling import exp_neg, taps
 from .warp import nearest_source
 
 L1, W1, L2, W2 = 0, 1, 2, 3
@@ -179,14 +179,17 @@ def shrink(ids, out):
     """
     hh, ww = ids.shape
     h, w = out.shape
+    ys, fys = taps(h, hh)
+    xs, fxs = taps(w, ww)
     one = np.float32(1.0)
     for y in prange(h):
-        fy = min(max((y + np.float32(0.5)) * np.float32(hh / h) - np.float32(0.5), np.float32(0.0)), np.float32(hh - 1))
+        y0, ay = ys[y], fys[y]
+        y1 = min(y0 + 1, hh - 1)
         labs = np.empty(4, np.int64)
         sums = np.empty(4, np.float32)
         for x in range(w):
-            fx = min(max((x + np.float32(0.5)) * np.float32(ww / w) - np.float32(0.5), np.float32(0.0)), np.float32(ww - 1))
-            x0, y0, x1, y1, ax, ay = corners(fx, fy, ww, hh)
+            x0, ax = xs[x], fxs[x]
+            x1 = min(x0 + 1, ww - 1)
             first = ids[y0, x0]
             if first == ids[y0, x1] and first == ids[y1, x0] and first == ids[y1, x1]:
                 out[y, x] = first
@@ -231,19 +234,14 @@ def upsample(dec, coarse, guide, inv_2s2, src, keys, values, own, ignore, out):
     nc = guide.shape[2]
     scale = np.float32(1.0 / 255.0)
     one = np.float32(1.0)
-    # Per column, once: the two grid columns, the weight of the second, the input's column.
-    x0s = np.empty(ww, np.int64)
-    x1s = np.empty(ww, np.int64)
-    axs = np.empty(ww, np.float32)
-    sxs = np.empty(ww, np.int64)
+    ys, fys = taps(hh, h)
+    xs, fxs = taps(ww, w)
+    sxs = np.empty(ww, np.int64)  # the input's column, nearest
     for x in range(ww):
-        cx = min(max((x + np.float32(0.5)) * np.float32(w / ww) - np.float32(0.5), np.float32(0.0)), np.float32(w - 1))
-        x0, _, x1, _, ax, _ = corners(cx, np.float32(0.0), w, 1)
-        x0s[x], x1s[x], axs[x] = x0, x1, ax
         sxs[x] = min(np.int64(x * sw / ww), sw - 1)
     for y in prange(hh):
-        cy = min(max((y + np.float32(0.5)) * np.float32(h / hh) - np.float32(0.5), np.float32(0.0)), np.float32(h - 1))
-        _, y0, _, y1, _, ay = corners(np.float32(0.0), cy, 1, h)
+        y0, ay = ys[y], fys[y]
+        y1 = min(y0 + 1, h - 1)
         sy = min(np.int64(y * sh / hh), sh - 1)
         labs = np.empty(4, np.int64)
         sums = np.empty(4, np.float32)
@@ -252,7 +250,8 @@ def upsample(dec, coarse, guide, inv_2s2, src, keys, values, own, ignore, out):
             if ignore >= 0 and _renamed(np.int64(src[sy, sxs[x]]), keys, values) == ignore:
                 out[y, x] = ignore
                 continue
-            x0, x1, ax = x0s[x], x1s[x], axs[x]
+            x0, ax = xs[x], fxs[x]
+            x1 = min(x0 + 1, w - 1)
             l00, l01, l10, l11 = dec[y0, x0], dec[y0, x1], dec[y1, x0], dec[y1, x1]
             if l00 == l01 and l00 == l10 and l00 == l11 and l00 != ignore:
                 out[y, x] = l00

@@ -53,3 +53,18 @@ def exp_neg(z):
     b = b * b
     b = b * b
     return b * b
+
+
+@njit(cache=True, fastmath=True, nogil=True, error_model="numpy")
+def taps(n_out, n_in):
+    """Bilinear taps of an ``n_out`` grid on an ``n_in`` one: pixel centres aligned, edges
+    clamped, as ``cv2.resize`` does. Lower index and weight of the upper one."""
+    lo = np.empty(n_out, np.int64)
+    frac = np.empty(n_out, np.float32)
+    k = np.float32(n_in / n_out)
+    half = np.float32(0.5)
+    for i in range(n_out):
+        f = min(max((np.float32(i) + half) * k - half, np.float32(0.0)), np.float32(n_in - 1))
+        lo[i] = min(np.int64(f), n_in - 1)
+        frac[i] = f - np.float32(lo[i])
+    return lo, frac
