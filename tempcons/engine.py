@@ -38,6 +38,7 @@ from .flow import FlowSource, Pair
 from .kind import Kind, Link, View, kind_class
 from .masks import MaskFormat, check_mask_size, mask_format
 from .settings import Settings
+from .threads import start_pools
 
 __all__ = ["Engine"]
 
@@ -87,6 +88,7 @@ class Engine:
         self.flows = FlowSource(settings.flow, flow)
         self.tick = tick or (lambda: None)
         self._fmt = fmt
+        start_pools()
         if kind is not None:
             self._check_knobs(kind_class(kind))
         self.reset()

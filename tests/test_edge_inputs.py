@@ -2,6 +2,7 @@
 
 import re
 
+import cv2
 import numpy as np
 import pytest
 
@@ -66,6 +67,27 @@ def test_a_small_image_leaves_dis_settings_alone(preset):
         small = rng.integers(0, 256, size).astype(np.uint8)
         used(small, small)
     np.testing.assert_array_equal(used(a, b), fresh)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("size", [(120, 158), (20, 30)], ids=["plain", "padded"])
+def test_both_directions_at_once_are_the_two_flows(threads, size):
+    # With two OpenCV threads the directions run concurrently on two DIS objects; each must be
+    # what one estimator computes call after call, padding included.
+    rng = np.random.default_rng(3)
+    big = (tc.synthetic.texture(120, 160, rng, channels=1)[..., 0] * 255).astype(np.uint8)
+    a, b = (np.ascontiguousarray(big[:size[0], s:s + size[1]]) for s in (2, 0))
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(threads)
+    try:
+        est = FlowEstimator("dis", "fast")
+        pairs = [est.both(a, b), est.both(b, a)]
+    finally:
+        cv2.setNumThreads(before)
+    one = FlowEstimator("dis", "fast")
+    for (ab, ba), (x, y) in zip(pairs, [(a, b), (b, a)]):
+        np.testing.assert_array_equal(ab, one(x, y))
+        np.testing.assert_array_equal(ba, one(y, x))
 
 
 def test_padded_flow_finds_the_motion_of_a_small_image():

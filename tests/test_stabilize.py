@@ -1,5 +1,9 @@
 """Invariants of the stabilizer, the latency dial, kinds, and its error messages."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -215,6 +219,14 @@ def test_streaming_bad_input_raises_clearly(clip):
     binary.update(clip.frames[0], (clip.masks[0] > 0.5).astype(np.uint8) * 255)
     with pytest.raises(ValueError, match="kind='soft'"):
         binary.update(clip.frames[1], (clip.masks[1] * 255).astype(np.uint8))
+
+
+def test_starting_the_thread_pools_leaves_the_environment_as_it_was():
+    # The OpenMP wait policy is set only while Numba's pool starts (tempcons.threads.start_pools).
+    code = "import os, tempcons as tc; tc.set_threads(1); print(sorted(k for k in os.environ if 'OMP' in k))"
+    env = {k: v for k, v in os.environ.items() if "OMP" not in k}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_set_threads_validates():
