@@ -7,10 +7,15 @@ Usage::
 Content is synthetic (``tempcons.synthetic``) at 480p, 720p and 1080p. The floor, measured in
 the same run, is the least any flow-based stabilizer does per frame: DIS ultrafast flow at half
 resolution in both directions, one ``cv2.remap`` of the float32 mask at full resolution, and one
-fast guided filter with a grey guide subsampled by 4. Also reported: masks at a segmenter's own
+fast guided filter with a grey guide subsampled by 4; and the same floor with its two flows
+computed at once on two threads, as tempcons computes them. Also reported: masks at a segmenter's own
 resolution, one thread against two, look-ahead (latency 2, 8, offline) against latency 0,
 instance ids against soft masks of the same people, import time and the cold first call (JIT
 compilation with an empty Numba cache) in fresh processes.
+
+Every ratio is taken pair by pair: the two things compared are timed in turn, several times,
+and the median of the ratios is reported (this machine's speed drifts by 20 % and more within a
+minute, which moves a ratio of two separate runs as much as any change being measured).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -39,25 +45,41 @@ def median_ms(samples):
     return 1000 * statistics.median(samples)
 
 
-def floor_ms(frames, masks):
+def floor_ms(frames, masks, at_once=False):
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+    second = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
     h, w = masks.shape[1:]
     times = []
     prev = None
-    for f, m in zip(frames, masks):
-        t0 = time.perf_counter()
-        g = cv2.resize(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), (w // 2, h // 2), interpolation=cv2.INTER_AREA)
-        if prev is not None:
-            fl = dis.calc(g, prev, None)
-            dis.calc(prev, g, None)
-            full = cv2.resize(fl, (w, h)) * 2.0
-            cv2.remap(m, full, None, cv2.INTER_LINEAR | cv2.WARP_RELATIVE_MAP)
-            gray = cv2.cvtColor(f, cv2.COLOR_RGB2GRAY)
-            cv2.ximgproc.guidedFilter(gray, m, 2, 1e-3 * 255 * 255, dDepth=cv2.CV_32F, scale=0.25)
-            times.append(time.perf_counter() - t0)
-        prev = g
+    with ThreadPoolExecutor(1) as thread:
+        for f, m in zip(frames, masks):
+            t0 = time.perf_counter()
+            g = cv2.resize(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+            if prev is not None:
+                if at_once:
+                    other = thread.submit(second.calc, prev, g, None)
+                    fl = dis.calc(g, prev, None)
+                    other.result()
+                else:
+                    fl = dis.calc(g, prev, None)
+                    dis.calc(prev, g, None)
+                full = cv2.resize(fl, (w, h)) * 2.0
+                cv2.remap(m, full, None, cv2.INTER_LINEAR | cv2.WARP_RELATIVE_MAP)
+                gray = cv2.cvtColor(f, cv2.COLOR_RGB2GRAY)
+                cv2.ximgproc.guidedFilter(gray, m, 2, 1e-3 * 255 * 255, dDepth=cv2.CV_32F, scale=0.25)
+                times.append(time.perf_counter() - t0)
+            prev = g
     # The upsampling of the flow to full resolution is part of what remap needs, so it is counted.
     return median_ms(times)
+
+
+def paired(*measures, repeats=3):
+    """Each measure's median over ``repeats`` rounds, the measures taken in turn within a round,
+    and the median ratio of each later measure to the first, round by round."""
+    runs = [[m() for m in measures] for _ in range(repeats)]
+    medians = [statistics.median(r[i] for r in runs) for i in range(len(measures))]
+    ratios = [statistics.median(r[i] / r[0] for r in runs) for i in range(1, len(measures))]
+    return medians, ratios
 
 
 def stage_ms(frames, masks, preset):
@@ -101,16 +123,12 @@ def end_to_end_ms(frames, masks, preset, latency=0, kind=None):
     return median_ms(times[2:])
 
 
-def clip_ms(frames, masks, preset, latency, repeats=3):
-    """Whole-clip time per frame, everything included, the best of ``repeats`` (offline has no
-    per-frame time to take a median of, so its ratio is to a streaming pass timed the same way;
-    the best run is the one the machine's other load disturbed least)."""
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        tc.stabilize(frames, masks, preset=preset, latency=latency)
-        best = min(best, time.perf_counter() - t0)
-    return 1000 * best / len(frames)
+def clip_ms(frames, masks, preset, latency):
+    """Whole-clip time per frame, everything included (offline has no per-frame time to take a
+    median of, so its ratio is to a streaming pass timed the same way)."""
+    t0 = time.perf_counter()
+    tc.stabilize(frames, masks, preset=preset, latency=latency)
+    return 1000 * (time.perf_counter() - t0) / len(frames)
 
 
 def cold_start():
@@ -158,15 +176,19 @@ def main(argv=None) -> int:
     tc.set_threads(most)
     say(f"Per stage, streaming (latency 0), uint8 soft masks at frame size, {most} threads:")
     say()
-    say("| res | preset | " + " | ".join(STAGES) + " | stages sum | end to end (fps) | floor | ratio to floor |")
-    say("|---|---|" + "---|" * (len(STAGES) + 4))
+    say("| res | preset | " + " | ".join(STAGES) + " | stages sum | end to end (fps) | floor | ratio to floor "
+        "| floor, flows at once | ratio to it |")
+    say("|---|---|" + "---|" * (len(STAGES) + 6))
     for res, (frames, masks) in clips.items():
-        floor = floor_ms(frames, masks.astype(np.float32) / 255)
+        unit = masks.astype(np.float32) / 255
         for preset in ("realtime", "balanced", "quality"):
             st = stage_ms(frames, masks, preset)
-            e2e = end_to_end_ms(frames, masks, preset)
+            (e2e, floor, at_once), (to_floor, to_at_once) = paired(
+                lambda: end_to_end_ms(frames, masks, preset), lambda: floor_ms(frames, unit),
+                lambda: floor_ms(frames, unit, at_once=True))
             say(f"| {res} | {preset} | " + " | ".join(f"{v:.2f}" for v in st.values())
-                + f" | {sum(st.values()):.2f} | {e2e:.2f} ({1000 / e2e:.0f}) | {floor:.2f} | {e2e / floor:.2f} |")
+                + f" | {sum(st.values()):.2f} | {e2e:.2f} ({1000 / e2e:.0f}) | {floor:.2f} | {1 / to_floor:.2f} "
+                f"| {at_once:.2f} | {1 / to_at_once:.2f} |")
 
     say()
     say("End to end by thread count, streaming (latency 0), uint8 soft masks; segmenter-resolution "
@@ -193,18 +215,16 @@ def main(argv=None) -> int:
     multi = tc.synthetic.make_multi_clip(n_frames=args.frames, height=720, width=1280, seed=1)
     say("| preset | latency 0 | latency 2 | latency 8 | offline | soft | instances |")
     say("|---|---|---|---|---|---|---|")
+    soft_masks = (multi.instances > 0).astype(np.uint8) * 255
     for preset in ("realtime", "balanced"):
-        base = end_to_end_ms(frames, masks, preset)
-        cells = [f"{base:.2f}"]
-        for lat in (2, 8):
-            v = end_to_end_ms(frames, masks, preset, lat)
-            cells.append(f"{v:.2f} ({v / base:.2f}x)")
-        v, one_pass = clip_ms(frames, masks, preset, None), clip_ms(frames, masks, preset, 0)
-        cells.append(f"{v:.2f} ({v / one_pass:.2f}x a {one_pass:.2f} pass)")
-        soft = end_to_end_ms(multi.frames, (multi.instances > 0).astype(np.uint8) * 255, preset, kind="soft")
-        inst = end_to_end_ms(multi.frames, multi.instances, preset, kind="instances")
-        cells += [f"{soft:.2f}", f"{inst:.2f} ({inst / soft:.2f}x)"]
-        say(f"| {preset} | " + " | ".join(cells) + " |")
+        (base, lat2, lat8), (r2, r8) = paired(*(lambda lat=lat: end_to_end_ms(frames, masks, preset, lat)
+                                                for lat in (0, 2, 8)))
+        (one_pass, off), (r_off,) = paired(lambda: clip_ms(frames, masks, preset, 0),
+                                           lambda: clip_ms(frames, masks, preset, None))
+        (soft, inst), (r_inst,) = paired(lambda: end_to_end_ms(multi.frames, soft_masks, preset, kind="soft"),
+                                         lambda: end_to_end_ms(multi.frames, multi.instances, preset, kind="instances"))
+        say(f"| {preset} | {base:.2f} | {lat2:.2f} ({r2:.2f}x) | {lat8:.2f} ({r8:.2f}x) "
+            f"| {off:.2f} ({r_off:.2f}x a {one_pass:.2f} pass) | {soft:.2f} | {inst:.2f} ({r_inst:.2f}x) |")
 
     imp, cold, warm_first = cold_start()
     say()
