@@ -80,6 +80,16 @@ def test_upsample_kernel_matches_reference(seed, ignore, src_size, own, renamed)
         np.testing.assert_array_equal(out == ignore, sampled == ignore)
 
 
+@pytest.mark.parametrize("renamed", [_RENAMED, {0: 0}])
+def test_rename_kernel_sends_every_id_it_was_not_given_to_background(renamed):
+    ids = np.random.default_rng(7).integers(0, 60, (9, 11)).repeat(3, axis=1).astype(np.int32)  # runs
+    ids[:, 1::4] = 10  # and single pixels between them
+    keys = np.array(sorted(renamed), np.int64)
+    out = np.empty_like(ids)
+    _k.rename(ids, keys, np.array([renamed[k] for k in keys], np.int64), out)
+    np.testing.assert_array_equal(out, np.vectorize(lambda v: renamed.get(int(v), 0))(ids))
+
+
 @pytest.mark.parametrize("seed, size, grid", [(0, (24, 32), (12, 16)), (1, (36, 48), (24, 32)), (2, (30, 39), (10, 13)),
                                               (4, (48, 64), (36, 48)),
                                               (3, (10, 12), (20, 24))])

@@ -216,6 +216,25 @@ def _renamed(v, keys, values):
     return values[i] if i < keys.size and keys[i] == v else 0
 
 
+@njit(cache=True, parallel=True, nogil=True)
+def rename(ids, keys, values, out):
+    """``out[y, x]`` = ``ids[y, x]`` renamed by ``keys`` -> ``values`` (:func:`_renamed`).
+
+    Ids come in runs along a row, so a pixel with its left neighbour's id takes its new id
+    without a search.
+    """
+    h, w = ids.shape
+    for y in prange(h):
+        last = np.int64(ids[y, 0])
+        new = _renamed(last, keys, values)
+        for x in range(w):
+            v = np.int64(ids[y, x])
+            if v != last:
+                last = v
+                new = _renamed(v, keys, values)
+            out[y, x] = new
+
+
 @njit(cache=True, parallel=True, fastmath=True, nogil=True, error_model="numpy")
 def upsample(dec, coarse, guide, inv_2s2, src, keys, values, own, ignore, out):
     """Labels from the working grid to the frame's size, guided by the frame (joint bilateral).

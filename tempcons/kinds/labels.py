@@ -18,8 +18,8 @@ pixel of that pixel, or at its flow-aligned position in another frame (no class 
 ``ignore_index`` pixels stay ignored, exactly, at frame size, and never vote.
 
 Instance maps (``kind="instances"``) are first renumbered as they arrive by
-:class:`tempcons.InstanceTracker` on the working grid, along the flow the vote uses, then voted
-the same way.
+:class:`tempcons.InstanceTracker`, along the flow the vote uses, on the working grid or, when
+that is finer, on a grid of 240 px on the short side; then voted the same way.
 
 References
 ----------
@@ -35,6 +35,8 @@ import cv2
 import numpy as np
 
 from .._kernels import labels as _k
+from .._validate import shrink_area
+from ..flow import resize_flow
 from ..instances import InstanceTracker
 from ..kind import Kind, Link, View, register_kind
 from ..settings import knob_names
@@ -216,9 +218,32 @@ class Instances(Labels):
         self._tracker = InstanceTracker(**asdict(self.settings.tracking))
 
     def track(self, view: View, mask: np.ndarray, flow: np.ndarray | None) -> tuple[Renumbered, bool]:
-        # The tracker works on the working grid, with the frame's colours there; relabelling is
-        # one-to-one, so the boundaries, hence the label confidence, do not change. The caller's
-        # map is renumbered only where the upsampling reads it (an id the grid lost is background).
-        ids, mapping = self._tracker.update(view.coarse_guide, _at_size(mask, view), flow)
-        keys = np.array(sorted(mapping), np.int64)
-        return Renumbered(ids, mask, keys, np.array([mapping[k] for k in keys], np.int64)), self._tracker.cut
+        # The tracker matches on the working grid, or on the coarser _TRACK_SIDE grid, with the
+        # frame's colours there, and its renumbering is applied to the ids on the working grid
+        # and, where the upsampling reads it, to the caller's map. An id too small to reach the
+        # tracker's grid becomes background (0 -> 0 is always among the keys, so that holds
+        # when the tracker saw no id at all).
+        ids = _at_size(mask, view)
+        size = _track_size(ids.shape)
+        guide, seen = view.coarse_guide, ids
+        if size != ids.shape:
+            guide, seen = shrink_area(guide, *size), np.empty(size, np.int32)
+            _k.shrink(ids, seen)
+            flow = None if flow is None else resize_flow(flow, *size)
+        _, mapping = self._tracker.update(guide, seen, flow)
+        keys = np.array([0, *sorted(mapping)], np.int64)
+        values = np.array([0, *(mapping[k] for k in keys[1:])], np.int64)
+        renamed = np.empty_like(ids)
+        _k.rename(ids, keys, values, renamed)
+        return Renumbered(renamed, mask, keys, values), self._tracker.cut
+
+
+# The short side of the grid the instance tracker matches on, at most: `realtime`'s working
+# grid. Overlap and colour histograms match whole people, which need no finer grid; at
+# `balanced`'s 360 px the tracker cost a fifth of the frame (docs/labels.md, "Working grid").
+_TRACK_SIDE = 240
+
+
+def _track_size(size: tuple[int, int]) -> tuple[int, int]:
+    scale = min(1.0, _TRACK_SIDE / min(size))
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
