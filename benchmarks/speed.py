@@ -13,7 +13,8 @@ resolution, one thread against two, look-ahead (latency 2, 8, offline) against l
 instance ids against soft masks of the same people, import time and the cold first call (JIT
 compilation with an empty Numba cache) in fresh processes.
 
-Every ratio is taken pair by pair: the two things compared are timed in turn, several times,
+Every ratio is taken pair by pair: streams compared frame by frame are updated in turn on each
+frame (``interleaved``), other things compared are timed in turn, several times (``paired``),
 and the median of the ratios is reported (this machine's speed drifts by 20 % and more within a
 minute, which moves a ratio of two separate runs as much as any change being measured).
 """
@@ -71,6 +72,23 @@ def floor_ms(frames, masks, at_once=False):
             prev = g
     # The upsampling of the flow to full resolution is part of what remap needs, so it is counted.
     return median_ms(times)
+
+
+def interleaved(frames, preset, *streams, repeats=3):
+    """Streaming ms per frame of several ``(masks, latency, kind)`` streams, each frame given to
+    every stream in turn: each stream's median, and the median ratio of each later stream to the
+    first, frame by frame (the first two frames of each pass left out)."""
+    times = [[] for _ in streams]
+    for _ in range(repeats):
+        stabs = [tc.Stabilizer(preset=preset, latency=lat, kind=kind) for _, lat, kind in streams]
+        for t, f in enumerate(frames):
+            for stab, (masks, _, _), log in zip(stabs, streams, times):
+                t0 = time.perf_counter()
+                stab.update(f, masks[t])
+                if t >= 2:
+                    log.append(time.perf_counter() - t0)
+    return ([median_ms(log) for log in times],
+            [statistics.median(b / a for a, b in zip(times[0], log)) for log in times[1:]])
 
 
 def paired(*measures, repeats=3):
@@ -217,12 +235,12 @@ def main(argv=None) -> int:
     say("|---|---|---|---|---|---|---|")
     soft_masks = (multi.instances > 0).astype(np.uint8) * 255
     for preset in ("realtime", "balanced"):
-        (base, lat2, lat8), (r2, r8) = paired(*(lambda lat=lat: end_to_end_ms(frames, masks, preset, lat)
-                                                for lat in (0, 2, 8)))
+        (base, lat2, lat8), (r2, r8) = interleaved(frames, preset, (masks, 0, None), (masks, 2, None),
+                                                   (masks, 8, None))
         (one_pass, off), (r_off,) = paired(lambda: clip_ms(frames, masks, preset, 0),
                                            lambda: clip_ms(frames, masks, preset, None))
-        (soft, inst), (r_inst,) = paired(lambda: end_to_end_ms(multi.frames, soft_masks, preset, kind="soft"),
-                                         lambda: end_to_end_ms(multi.frames, multi.instances, preset, kind="instances"))
+        (soft, inst), (r_inst,) = interleaved(multi.frames, preset, (soft_masks, 0, "soft"),
+                                              (multi.instances, 0, "instances"))
         say(f"| {preset} | {base:.2f} | {lat2:.2f} ({r2:.2f}x) | {lat8:.2f} ({r8:.2f}x) "
             f"| {off:.2f} ({r_off:.2f}x a {one_pass:.2f} pass) | {soft:.2f} | {inst:.2f} ({r_inst:.2f}x) |")
 
