@@ -180,7 +180,7 @@ class InstanceTracker:
         self._prev_hist: np.ndarray | None = None
         self._prev_out: np.ndarray | None = None
         self._prev_tracks: list[int] = []  # the ids in _prev_out, ascending (known, not counted again)
-        self._hists: dict[int, np.ndarray] = {}
+        self._prev_hs: np.ndarray | None = None  # what the previous frame's histograms count
         self._lost: dict[int, _Lost] = {}
         self._t = 0
 
@@ -246,8 +246,7 @@ class InstanceTracker:
             for lost in self._lost.values():
                 lost.mask = warp_fill(lost.mask, flow, nearest=True)
             mapping = self._match(ids, present, warped)
-        hists = {i: _histogram(hs, ids == i) for i in present}
-        self._recover(ids, present, mapping, hists)
+        self._recover(ids, hs, present, mapping)
         for i in present:
             if i not in mapping:
                 mapping[i] = self._next_id
@@ -255,10 +254,10 @@ class InstanceTracker:
         out = np.zeros(ids.shape, np.int32)
         for i, new in mapping.items():
             out[ids == i] = new
-            self._hists[new] = hists[i]
             self._lost.pop(new, None)
-        self._forget(out, set(mapping.values()))
-        self._prev_out, self._prev_gray, self._prev_tracks = out, gray, sorted(mapping.values())
+        self._forget(set(mapping.values()))
+        self._prev_out, self._prev_gray, self._prev_hs = out, gray, hs
+        self._prev_tracks = sorted(mapping.values())
         self._t += 1
         return _as_dtype(out, ids.dtype), mapping
 
@@ -281,8 +280,9 @@ class InstanceTracker:
         rows, cols = linear_sum_assignment(-iou)
         return {present[r]: tracks[c] for r, c in zip(rows, cols) if iou[r, c] >= self.min_iou}
 
-    def _recover(self, ids: np.ndarray, present: list, mapping: dict, hists: dict) -> None:
-        """Give unmatched instances back the ids of lost tracks they overlap or resemble."""
+    def _recover(self, ids: np.ndarray, hs: np.ndarray, present: list, mapping: dict) -> None:
+        """Give unmatched instances back the ids of lost tracks they overlap or resemble (an
+        instance's histogram is counted here, only when there is a lost track to compare it with)."""
         free = [i for i in present if i not in mapping]
         lost = list(self._lost)
         if not free or not lost:
@@ -290,11 +290,12 @@ class InstanceTracker:
         score = np.full((len(free), len(lost)), -np.inf)
         for r, i in enumerate(free):
             inst = ids == i
+            hist = _histogram(hs, inst)
             for c, track in enumerate(lost):
                 mask = self._lost[track].mask > 0
                 union = np.count_nonzero(inst | mask)
                 iou = np.count_nonzero(inst & mask) / union if union else 0.0
-                sim = _correlation(hists[i], self._lost[track].hist)
+                sim = _correlation(hist, self._lost[track].hist)
                 if iou >= self.min_iou or sim >= self.min_similarity:
                     score[r, c] = iou + sim
         if not np.isfinite(score).any():
@@ -304,13 +305,15 @@ class InstanceTracker:
             if np.isfinite(score[r, c]):
                 mapping[free[r]] = lost[c]
 
-    def _forget(self, out: np.ndarray, seen: set) -> None:
-        """Tracks not seen this frame become lost; lost tracks older than ``max_lost`` go."""
+    def _forget(self, seen: set) -> None:
+        """Tracks not seen this frame become lost, with their mask and histogram in the previous
+        frame (counted now, not every frame for every track); lost tracks older than
+        ``max_lost`` go."""
         if self._prev_out is not None:
             for track in self._prev_tracks:
                 if track not in seen and track not in self._lost:
-                    self._lost[track] = _Lost((self._prev_out == track).astype(np.uint8), self._hists[track],
-                                              self._t)
+                    mask = (self._prev_out == track).astype(np.uint8)
+                    self._lost[track] = _Lost(mask, _histogram(self._prev_hs, mask), self._t)
         for track in [k for k, v in self._lost.items() if self._t - v.since >= self.max_lost]:
             del self._lost[track]
 
