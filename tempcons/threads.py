@@ -54,9 +54,10 @@ def start_pools() -> None:
     """Start Numba's thread pool, its OpenMP workers sleeping between kernels instead of spinning.
 
     GNU OpenMP (Numba's default layer on Linux) lets an idle worker spin for a while after each
-    parallel kernel; OpenCV's own threads then find a core taken, and on 2 cores a 480p
-    ``realtime`` frame took 7.7-8.3 ms against 6.4-7.2 ms with sleeping workers (medians of 8
-    alternated runs). ``OMP_WAIT_POLICY=PASSIVE`` is set only while the pool starts (GNU OpenMP
+    parallel kernel; OpenCV's own threads then find a core taken. On 2 cores a 480p ``realtime``
+    frame took 8.31 and 7.65 ms against 7.81 and 7.16 ms with sleeping workers (medians of 8
+    alternated runs, twice), and running the two flow directions at once
+    (:meth:`tempcons.flow.FlowEstimator.both`) gained only with them. ``OMP_WAIT_POLICY=PASSIVE`` is set only while the pool starts (GNU OpenMP
     reads it then) and removed afterwards, so nothing else in the process sees it. Nothing changes
     when the caller set ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT``, or the pool already runs
     (another library's kernels, or a layer other than OpenMP). Called by every engine; later

@@ -230,11 +230,12 @@ class Instances(Labels):
             guide, seen = shrink_area(guide, *size), np.empty(size, np.int32)
             _k.shrink(ids, seen)
             flow = None if flow is None else resize_flow(flow, *size)
-        _, mapping = self._tracker.update(guide, seen, flow)
+        renamed, mapping = self._tracker.update(guide, seen, flow)
         keys = np.array([0, *sorted(mapping)], np.int64)
         values = np.array([0, *(mapping[k] for k in keys[1:])], np.int64)
-        renamed = np.empty_like(ids)
-        _k.rename(ids, keys, values, renamed)
+        if seen is not ids:
+            renamed = np.empty_like(ids)
+            _k.rename(ids, keys, values, renamed)
         return Renumbered(renamed, mask, keys, values), self._tracker.cut
 
 
