@@ -10,6 +10,7 @@ Flows the caller supplies in another order must be converted before they reach t
 from __future__ import annotations
 
 import math
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
@@ -96,7 +97,7 @@ class FlowEstimator:
         self.min_side = int(min_side)
         self._dis = cv2.DISOpticalFlow_create(_DIS_PRESETS[preset]) if method == "dis" else None
         self._dis_min = _dis_min_size(self._dis) if self._dis is not None else None
-        self._second: tuple[cv2.DISOpticalFlow, ThreadPoolExecutor] | None = None  # made by both()
+        self._second: tuple[cv2.DISOpticalFlow, ThreadPoolExecutor, int] | None = None  # made by both(), with its pid
 
     def working_size(self, height: int, width: int) -> tuple[int, int]:
         """(height, width) of the grid the flow is computed on, for frames of the given size."""
@@ -128,10 +129,12 @@ class FlowEstimator:
         """
         if self._dis is None or cv2.getNumThreads() < 2:
             return self(small_a, small_b), self(small_b, small_a)
-        if self._second is None:
+        # Made again in a forked child: the parent's thread is not there, and its pool would
+        # wait for it forever.
+        if self._second is None or self._second[2] != os.getpid():
             self._second = (cv2.DISOpticalFlow_create(_DIS_PRESETS[self.preset]),
-                            ThreadPoolExecutor(1, thread_name_prefix="tempcons-flow"))
-        dis, thread = self._second
+                            ThreadPoolExecutor(1, thread_name_prefix="tempcons-flow"), os.getpid())
+        dis, thread, _ = self._second
         ba = thread.submit(self._calc, dis, small_b, small_a)
         return self._calc(self._dis, small_a, small_b), ba.result()
 

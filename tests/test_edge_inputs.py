@@ -1,5 +1,6 @@
 """Inputs at the edges of what the library accepts, and what it says about those it refuses."""
 
+import multiprocessing
 import re
 
 import cv2
@@ -88,6 +89,34 @@ def test_both_directions_at_once_are_the_two_flows(threads, size):
     for (ab, ba), (x, y) in zip(pairs, [(a, b), (b, a)]):
         np.testing.assert_array_equal(ab, one(x, y))
         np.testing.assert_array_equal(ba, one(y, x))
+
+
+def _both_in_child(est, a, b, queue):
+    queue.put(est.both(a, b)[1])
+
+
+def test_both_directions_work_in_a_forked_child():
+    # The estimator's own thread does not survive a fork; the child must not wait for it.
+    rng = np.random.default_rng(4)
+    a = (tc.synthetic.texture(64, 96, rng, channels=1)[..., 0] * 255).astype(np.uint8)
+    b = np.roll(a, 2, axis=1)
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(2)
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = None
+    try:
+        est = FlowEstimator("dis", "fast")
+        expected = est.both(a, b)[1]  # the parent's thread now exists
+        child = ctx.Process(target=_both_in_child, args=(est, a, b, queue))
+        child.start()
+        got = queue.get(timeout=60)
+    finally:
+        cv2.setNumThreads(before)
+        if child is not None:
+            child.join(10)
+            child.kill()
+    np.testing.assert_array_equal(got, expected)
 
 
 def test_padded_flow_finds_the_motion_of_a_small_image():
