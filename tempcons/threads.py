@@ -63,11 +63,11 @@ def start_pools() -> None:
     (another library's kernels, or a layer other than OpenMP). Called by every engine; later
     calls do nothing.
     """
-    if "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ:
-        numba.get_num_threads()
-        return
-    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    ours = "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ
+    if ours:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
     try:
         numba.get_num_threads()  # starts the pool: this is when GNU OpenMP reads its environment
     finally:
-        del os.environ["OMP_WAIT_POLICY"]
+        if ours:
+            del os.environ["OMP_WAIT_POLICY"]

@@ -116,9 +116,9 @@ def label_confidence(labels: np.ndarray, radius: float, floor: float) -> np.ndar
     return dist
 
 
-def _at_size(mask: np.ndarray, view: View) -> np.ndarray:
-    """Ids as int32 on the working grid (never blended: resampled by a bilinear majority)."""
-    h, w = view.look.shape[:2]
+def _at_size(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Ids as int32 on a grid of ``size`` (never blended: resampled by a bilinear majority)."""
+    h, w = size
     if mask.shape == (h, w):
         return mask.astype(np.int32, copy=False)  # read, never written
     out = np.empty((h, w), np.int32)
@@ -153,7 +153,7 @@ class Labels(Kind):
         if isinstance(mask, Renumbered):
             ids, given, keys, values = mask.ids.astype(np.int32, copy=False), mask.given, mask.keys, mask.values
         else:
-            ids, given, keys, values = _at_size(mask, view), mask, _NOT_RENAMED, _NOT_RENAMED
+            ids, given, keys, values = _at_size(mask, view.look.shape[:2]), mask, _NOT_RENAMED, _NOT_RENAMED
         f = self.settings.filter
         confidence = label_confidence(ids, f.confidence_radius * np.hypot(*ids.shape), f.confidence_floor)
         return Evidence(ids, confidence, given, keys, values, view)
@@ -223,12 +223,11 @@ class Instances(Labels):
         # and, where the upsampling reads it, to the caller's map. An id too small to reach the
         # tracker's grid becomes background (0 -> 0 is always among the keys, so that holds
         # when the tracker saw no id at all).
-        ids = _at_size(mask, view)
+        ids = _at_size(mask, view.look.shape[:2])
         size = _track_size(ids.shape)
         guide, seen = view.coarse_guide, ids
         if size != ids.shape:
-            guide, seen = shrink_area(guide, *size), np.empty(size, np.int32)
-            _k.shrink(ids, seen)
+            guide, seen = shrink_area(guide, *size), _at_size(ids, size)
             flow = None if flow is None else resize_flow(flow, *size)
         renamed, mapping = self._tracker.update(guide, seen, flow)
         keys = np.array([0, *sorted(mapping)], np.int64)
