@@ -160,8 +160,16 @@ def _guided_up(guide: np.ndarray, small: np.ndarray, src: np.ndarray, radius: in
     coef = np.empty((h, w, 4), np.float32)
     _k.coefficients(planes, c, np.float32(eps), coef)
     cv2.boxFilter(coef, -1, box, dst=coef, borderType=cv2.BORDER_REFLECT)
-    out = np.empty(guide.shape[:2], np.float32) if out is None else out
-    _k.apply(coef, guide.reshape(*guide.shape[:2], c), out)
+    height, width = guide.shape[:2]
+    out = np.empty((height, width), np.float32) if out is None else out
+    wide = np.empty((4, h, width), np.float32)
+    _k.widen(coef, width, wide)
+    if c == 1:
+        planes = guide.reshape(1, height, width)
+    else:
+        planes = np.empty((c, height, width), np.uint8)
+        cv2.split(guide, list(planes))
+    _k.apply(wide, planes, out)
     return out
 
 

@@ -1,8 +1,9 @@
 """The guided filter's per-pixel arithmetic (He, Sun and Tang 2013; fast variant He and Sun 2015).
 
 The kernels form the products whose means the filter needs, solve for the linear coefficients,
-and apply the coefficients, bilinearly upsampled, to the full-resolution guide in one pass (no
-full-size coefficient image is ever written). The first two run on the coarse grid (a
+and apply the coefficients, bilinearly upsampled, to the full-resolution guide: along x once per
+coarse row, then along y within the full-resolution pass (no full-size coefficient image is ever
+written). The first two run on the coarse grid (a
 sixteenth of the frame's pixels by default) in one thread: there a parallel launch costs more
 than the work, and much more when another process (the segmenter) holds a core. The box means
 between them are OpenCV's ``boxFilter`` on groups of four planes: its four-channel path is
@@ -104,43 +105,56 @@ def coefficients(means, c, eps, out):
 
 
 @njit(cache=True, parallel=True, fastmath=True, nogil=True, error_model="numpy")
-def apply(coef, guide, out):
-    """``out = a . I + b`` at the guide's resolution, the mean coefficients ``coef`` ``(h, w, 4)``
-    sampled bilinearly (:func:`~tempcons._kernels.sampling.taps`). ``guide`` is uint8
-    ``(H, W, c)``, c = 1 or 3.
+def widen(coef, width, out):
+    """The mean coefficients ``coef`` ``(h, w, 4)`` sampled bilinearly along x only, at ``width``
+    columns (:func:`~tempcons._kernels.sampling.taps`), into the planes ``out`` ``(4, h, width)``.
 
-    Each output row first blends its two coefficient rows (on the coarse grid), so a pixel
-    reads two coarse samples, not four.
+    Interpolating along x once per coarse row, not once per output row, takes the scattered
+    reads (two per sample) off the full-resolution pass; ``apply`` then reads only contiguous rows.
     """
-    hh, ww, c = guide.shape
     h, w = coef.shape[0], coef.shape[1]
-    ys, fys = taps(hh, h)
-    xs, fxs = taps(ww, w)
-    s = np.float32(1.0 / 255.0)
+    xs, fxs = taps(width, w)
     one = np.float32(1.0)
+    for y in prange(h):
+        for x in range(width):
+            x0 = xs[x]
+            x1 = min(x0 + 1, w - 1)
+            ax = fxs[x]
+            bx = one - ax
+            for k in range(4):
+                out[k, y, x] = bx * coef[y, x0, k] + ax * coef[y, x1, k]
+
+
+@njit(cache=True, parallel=True, fastmath=True, nogil=True, error_model="numpy")
+def apply(wide, guide, out):
+    """``out = a . I + b`` at the guide's resolution: the coefficient planes ``wide``
+    ``(4, h, W)`` (from :func:`widen`) blended between their two nearest rows, times the guide's
+    planes ``guide`` ``(c, H, W)`` uint8, c = 1 or 3.
+
+    The guide comes as planes, not as interleaved pixels: the loop over a row then reads only
+    contiguous arrays and is vectorized (reading three interleaved bytes per pixel was not, and
+    cost most of the pass).
+    """
+    c, hh, ww = guide.shape
+    h = wide.shape[1]
+    ys, fys = taps(hh, h)
+    s = np.float32(1.0 / 255.0)
     for y in prange(hh):
         y0 = ys[y]
         y1 = min(y0 + 1, h - 1)
         ay = fys[y]
-        row = np.empty((w, 4), np.float32)
-        for x in range(w):
-            for k in range(4):
-                row[x, k] = coef[y0, x, k] + ay * (coef[y1, x, k] - coef[y0, x, k])
+        a0, a1, a2, a3 = wide[0, y0], wide[1, y0], wide[2, y0], wide[3, y0]
+        b0, b1, b2, b3 = wide[0, y1], wide[1, y1], wide[2, y1], wide[3, y1]
+        row = out[y]
         if c == 1:
+            g = guide[0, y]
             for x in range(ww):
-                x0 = xs[x]
-                x1 = min(x0 + 1, w - 1)
-                ax = fxs[x]
-                a = row[x0, 0] + ax * (row[x1, 0] - row[x0, 0])
-                b = row[x0, 3] + ax * (row[x1, 3] - row[x0, 3])
-                out[y, x] = a * (np.float32(guide[y, x, 0]) * s) + b
+                row[x] = ((a0[x] + ay * (b0[x] - a0[x])) * (np.float32(g[x]) * s)
+                          + (a3[x] + ay * (b3[x] - a3[x])))
         else:
+            g0, g1, g2 = guide[0, y], guide[1, y], guide[2, y]
             for x in range(ww):
-                x0 = xs[x]
-                x1 = min(x0 + 1, w - 1)
-                ax = fxs[x]
-                bx = one - ax
-                out[y, x] = ((bx * row[x0, 0] + ax * row[x1, 0]) * (np.float32(guide[y, x, 0]) * s)
-                             + (bx * row[x0, 1] + ax * row[x1, 1]) * (np.float32(guide[y, x, 1]) * s)
-                             + (bx * row[x0, 2] + ax * row[x1, 2]) * (np.float32(guide[y, x, 2]) * s)
-                             + (bx * row[x0, 3] + ax * row[x1, 3]))
+                row[x] = ((a0[x] + ay * (b0[x] - a0[x])) * (np.float32(g0[x]) * s)
+                          + (a1[x] + ay * (b1[x] - a1[x])) * (np.float32(g1[x]) * s)
+                          + (a2[x] + ay * (b2[x] - a2[x])) * (np.float32(g2[x]) * s)
+                          + (a3[x] + ay * (b3[x] - a3[x])))
