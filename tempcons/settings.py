@@ -93,6 +93,11 @@ class FilterSettings(_Group):
     confidence_radius : float
         Radius of the local mean (masks) or of the distance to a label boundary (label maps) that
         sets the confidence of hard masks, as a fraction of the frame diagonal, in [0, 0.5).
+    outlier_rejection : float or None
+        With look-ahead (binary, soft and alpha masks): how far a current value that the past and
+        the future, each carried along the flow, both disagree with loses its own weight, >= 0.
+        Its weight is scaled by ``max(0, 1 - outlier_rejection * d)``, d the smaller of the two
+        disagreements; 0 keeps it whole.
     """
 
     memory: float = _knob(0.95, _between(0, 1, high_open=True), "in [0, 1)")
@@ -101,6 +106,7 @@ class FilterSettings(_Group):
     max_weight: float = _knob(30.0, _between(0, _INF, low_open=True), "> 0")
     confidence_floor: float = _knob(0.2, _between(0, 1, low_open=True), "in (0, 1]")
     confidence_radius: float = _knob(0.008, _between(0, 0.5, high_open=True), "in [0, 0.5)")
+    outlier_rejection: float | None = _knob(None, _between(0, _INF), ">= 0")
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,23 @@ def confidence(m, mb, floor):
     return floor + (1 - floor) * min(abs(2 * m - 1), abs(2 * mb - 1))
 
 
+def merge(m, mb, floor, e_a, s_a, e_b, s_b, rejection):
+    """Two one-sided estimates of a frame merged, its own evidence counted once; with
+    ``rejection``, the evidence loses ``c min(1, rejection d)`` of its weight where both sides
+    have a history, d its smaller disagreement with the two histories."""
+    out = np.empty(m.shape)
+    for idx in np.ndindex(m.shape):
+        c = confidence(m[idx], mb[idx], floor)
+        h_a, h_b = s_a[idx] - c, s_b[idx] - c
+        keep = c
+        if rejection > 0 and h_a > 1e-6 and h_b > 1e-6:
+            q_a = (s_a[idx] * e_a[idx] - c * m[idx]) / h_a
+            q_b = (s_b[idx] * e_b[idx] - c * m[idx]) / h_b
+            keep = c - c * min(1.0, rejection * min(abs(m[idx] - q_a), abs(m[idx] - q_b)))
+        out[idx] = (s_a[idx] * e_a[idx] + s_b[idx] * e_b[idx] - (2 * c - keep) * m[idx]) / (s_a[idx] + s_b[idx] - 2 * c + keep)
+    return out
+
+
 def exp_neg(z):
     b = 1 - z / 16
     return 0.0 if b < 0.01 else b ** 16

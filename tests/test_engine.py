@@ -123,6 +123,8 @@ def test_the_registry_lists_the_built_in_kinds_and_refuses_a_taken_name():
     ("soft", "margin", 0.2),               # soft masks are returned as values: nothing to decide
     ("labels", "refine_eps", 1e-3),        # label maps are not refined
     ("probs", "confidence_radius", 0.01),  # probabilities carry their own confidence
+    ("labels", "outlier_rejection", 2.0),  # label votes and probability vectors merge without it
+    ("probs", "outlier_rejection", 2.0),
     ("binary", "min_iou", 0.5),            # tracking is for instance maps
     (RunningMean.name, "memory", 0.5),     # a registered kind declares its own knobs
 ])

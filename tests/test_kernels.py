@@ -173,6 +173,32 @@ def test_merge_counts_the_frame_once():
     np.testing.assert_allclose(merged, a.value, atol=1e-5)
 
 
+@pytest.mark.parametrize("rejection", [0.0, 0.7, 2.0])
+def test_merge_matches_reference(rejection):
+    rng = _rng(7)
+    m, mb, e_a, e_b = (rng.random((12, 16)).astype(np.float32) for _ in range(4))
+    c = np.array([[naive.confidence(a, b, 0.2) for a, b in zip(r1, r2)] for r1, r2 in zip(m, mb)], np.float32)
+    # Histories of every size, none on some pixels of either side.
+    s_a = (c + rng.random((12, 16)) * 3 * (rng.random((12, 16)) > 0.2)).astype(np.float32)
+    s_b = (c + rng.random((12, 16)) * 3 * (rng.random((12, 16)) > 0.2)).astype(np.float32)
+    got = _kind(outlier_rejection=rejection).merge(Evidence(m, mb), TemporalState(e_a, s_a, None),
+                                                   TemporalState(e_b, s_b, None))
+    np.testing.assert_allclose(got, naive.merge(m, mb, 0.2, e_a, s_a, e_b, s_b, rejection), atol=2e-5)
+
+
+def test_outlier_rejection_outvotes_a_value_neither_side_shows_and_keeps_one_either_shows():
+    m = np.array([[1.0, 1.0]], np.float32)  # a confident one-frame blob
+    mb = m.copy()
+    c = np.float32(1.0)
+    past = TemporalState(np.array([[0.5, 0.5]], np.float32), np.array([[2.0, 2.0]], np.float32), None)  # q = 0
+    future = TemporalState(np.array([[0.5, 1.0]], np.float32), np.array([[2.0, 2.0]], np.float32), None)  # q = 0, 1
+    kept = _kind(outlier_rejection=0.0).merge(Evidence(m, mb), past, future)
+    rejected = _kind(outlier_rejection=2.0).merge(Evidence(m, mb), past, future)
+    assert kept[0, 0] == pytest.approx(c / 3)  # the blob keeps a third of the vote without rejection
+    assert rejected[0, 0] == pytest.approx(0.0, abs=1e-6)  # neither side shows it: outvoted
+    assert rejected[0, 1] == kept[0, 1]  # the future shows it: kept as it was
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_hysteresis_matches_reference(seed):
     rng = _rng(seed)

@@ -74,14 +74,33 @@ def blend(m, mb, look, look_scale, warped, valid, has_prev, lam, inv_2s2, kappa,
 
 
 @njit(cache=True, parallel=True, fastmath=True, nogil=True, error_model="numpy")
-def merge(m, mb, floor, e_a, s_a, e_b, s_b, out):
-    """Merge two one-sided estimates of the same frame, counting its own evidence once."""
+def merge(m, mb, floor, e_a, s_a, e_b, s_b, rejection, out):
+    """Merge two one-sided estimates of the same frame, counting its own evidence once.
+
+    Each side holds the frame's evidence m with weight c and its history q with weight h:
+    ``S E = c m + h q``. With ``rejection > 0`` and both histories present, the evidence loses
+    ``c min(1, rejection d)`` of its weight, d = min(|m - q_a|, |m - q_b|): a value that neither
+    the past nor the future shows (a one-frame blob) is outvoted, one that either shows is kept.
+    """
     hh, ww = m.shape
+    tiny = np.float32(1e-6)
+    one = np.float32(1.0)
     for y in prange(hh):
         for x in range(ww):
-            c = confidence(m[y, x], mb[y, x], floor)
-            out[y, x] = (s_a[y, x] * e_a[y, x] + s_b[y, x] * e_b[y, x] - c * m[y, x]) / (
-                s_a[y, x] + s_b[y, x] - c)
+            mm = m[y, x]
+            c = confidence(mm, mb[y, x], floor)
+            num = s_a[y, x] * e_a[y, x] + s_b[y, x] * e_b[y, x] - c * mm
+            den = s_a[y, x] + s_b[y, x] - c
+            if rejection > 0.0:
+                h_a = s_a[y, x] - c
+                h_b = s_b[y, x] - c
+                if h_a > tiny and h_b > tiny:
+                    q_a = (s_a[y, x] * e_a[y, x] - c * mm) / h_a
+                    q_b = (s_b[y, x] * e_b[y, x] - c * mm) / h_b
+                    drop = c * min(one, rejection * min(abs(mm - q_a), abs(mm - q_b)))
+                    num -= drop * mm
+                    den -= drop
+            out[y, x] = num / den
 
 
 @njit(cache=True, parallel=True, fastmath=True, nogil=True, error_model="numpy")

@@ -140,7 +140,7 @@ class Labels(Kind):
     brought to the frame's size guided by its colours."""
 
     name = "labels"
-    knobs = knob_names("flow", "filter", "decision") | {"refine", "work_side"}
+    knobs = (knob_names("flow", "filter", "decision") - {"outlier_rejection"}) | {"refine", "work_side"}
     upsamples = True
     defaults = {"sigma_color": 0.1, "kappa": 0.9, "margin": 0.25}
 

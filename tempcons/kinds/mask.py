@@ -78,7 +78,7 @@ class Soft(Kind):
 
     name = "soft"
     knobs = knob_names("flow", "filter", "refinement")
-    defaults = {"sigma_color": 0.1, "kappa": 0.6, "refine_eps": 1e-3, "refine_scale": 0.25}
+    defaults = {"sigma_color": 0.1, "kappa": 0.6, "outlier_rejection": 0.0, "refine_eps": 1e-3, "refine_scale": 0.25}
     refines = True
 
     def __init__(self, settings, fmt: MaskFormat) -> None:
@@ -118,8 +118,9 @@ class Soft(Kind):
         """``E = (S_a E_a + S_b E_b - c m) / (S_a + S_b - c)``: both directions include the
         frame's own evidence ``m`` with weight ``c``, which must count once."""
         out = np.empty(evidence.value.shape, _f32)
-        _k.merge(evidence.value, evidence.local_mean, _f32(self.settings.filter.confidence_floor),
-                 forward.value, forward.total, backward.value, backward.total, out)
+        f = self.settings.filter
+        _k.merge(evidence.value, evidence.local_mean, _f32(f.confidence_floor), forward.value, forward.total,
+                 backward.value, backward.total, _f32(f.outlier_rejection), out)
         return out
 
     def value(self, state: TemporalState) -> np.ndarray:
@@ -140,7 +141,7 @@ class Alpha(Soft):
     """
 
     name = "alpha"
-    defaults = {"sigma_color": 0.02, "kappa": 1.0, "refine_eps": 1e-4, "refine_scale": 0.5}
+    defaults = {"sigma_color": 0.02, "kappa": 1.0, "outlier_rejection": 2.0, "refine_eps": 1e-4, "refine_scale": 0.5}
 
 
 @register_kind

@@ -72,7 +72,7 @@ class Probs(Kind):
     """``(h, w, C)`` float class probabilities summing to 1, returned with the same shape."""
 
     name = "probs"
-    knobs = knob_names("flow", "filter") - {"confidence_radius"}
+    knobs = knob_names("flow", "filter") - {"confidence_radius", "outlier_rejection"}
     defaults = {"sigma_color": 0.1, "kappa": 0.6}
     mask_ndim = 3
 
