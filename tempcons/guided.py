@@ -165,11 +165,11 @@ def _guided_up(guide: np.ndarray, small: np.ndarray, src: np.ndarray, radius: in
     wide = np.empty((4, h, width), np.float32)
     _k.widen(coef, width, wide)
     if c == 1:
-        planes = guide.reshape(1, height, width)
-    else:
-        planes = np.empty((c, height, width), np.uint8)
-        cv2.split(guide, list(planes))
-    _k.apply(wide, planes, out)
+        channels = guide.reshape(1, height, width)
+    else:  # as planes: the full-resolution pass is vectorized only on contiguous rows
+        channels = np.empty((c, height, width), np.uint8)
+        cv2.split(guide, list(channels))
+    _k.apply(wide, channels, out)
     return out
 
 

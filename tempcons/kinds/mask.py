@@ -118,7 +118,8 @@ class Soft(Kind):
 
     def merge(self, evidence: Evidence, forward: TemporalState, backward: TemporalState) -> np.ndarray:
         """``E = (S_a E_a + S_b E_b - c m) / (S_a + S_b - c)``: both directions include the
-        frame's own evidence ``m`` with weight ``c``, which must count once."""
+        frame's own evidence ``m`` with weight ``c``, which must count once; with
+        ``outlier_rejection``, less than once where both histories disagree with it."""
         out = np.empty(evidence.value.shape, _f32)
         f = self.settings.filter
         _k.merge(evidence.value, evidence.local_mean, _f32(f.confidence_floor), forward.value, forward.total,
