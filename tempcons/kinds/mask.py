@@ -16,9 +16,9 @@ along the flow from neighbouring frames. Weights:
     weight: a current value that contradicts the history weakens it (``kappa``), so a one-frame
     blink is outvoted while a lasting change takes over within a frame or two.
 
-The two directions are merged so that the frame's own evidence counts once; with
-``outlier_rejection`` (mattes), a current value that neither direction's history shows loses its
-weight there, so a one-frame false blob is outvoted by the frames on both sides. The state is warped
+The two directions are merged so that the frame's own evidence counts once, and a current value
+that neither direction's history shows loses its weight there (``outlier_rejection``), so a
+one-frame false blob is outvoted by the frames on both sides. The state is warped
 with :func:`tempcons.warp.warp_fill` (OpenCV's remap): four float32 channels (weighted value,
 weight, grey, chroma) cost the same as one, and it is about twice as fast as a Numba gather.
 Weighted values are interpolated (premultiplied), so the history's value is exact where the
@@ -80,7 +80,7 @@ class Soft(Kind):
 
     name = "soft"
     knobs = knob_names("flow", "filter", "refinement")
-    defaults = {"sigma_color": 0.1, "kappa": 0.6, "outlier_rejection": 0.0, "refine_eps": 1e-3, "refine_scale": 0.25}
+    defaults = {"sigma_color": 0.1, "kappa": 0.6, "outlier_rejection": 2.0, "refine_eps": 1e-3, "refine_scale": 0.25}
     refines = True
 
     def __init__(self, settings, fmt: MaskFormat) -> None:
@@ -139,8 +139,7 @@ class Alpha(Soft):
 
     A matte value carried along a wrong flow vector shows in full as a ghost or a lagging edge,
     so the photometric weight is tighter (``sigma_color``) and a value the frame contradicts is
-    not pulled toward the past (``kappa``), unless, with look-ahead, neither the past nor the
-    future shows it (``outlier_rejection``); the refinement follows fine structure (lower
+    not pulled toward the past (``kappa``); the refinement follows fine structure (lower
     ``refine_eps``) on a finer grid (``refine_scale``). Evidence: ``docs/tuning.md``.
     """
 
