@@ -71,13 +71,14 @@ def merge(m, mb, floor, e_a, s_a, e_b, s_b, rejection):
     out = np.empty(m.shape)
     for idx in np.ndindex(m.shape):
         c = confidence(m[idx], mb[idx], floor)
+        # Each side: S E = c m + h q, its history's weight and weighted value.
         h_a, h_b = s_a[idx] - c, s_b[idx] - c
+        hq_a, hq_b = s_a[idx] * e_a[idx] - c * m[idx], s_b[idx] * e_b[idx] - c * m[idx]
         keep = c
         if rejection > 0 and h_a > 1e-6 and h_b > 1e-6:
-            q_a = (s_a[idx] * e_a[idx] - c * m[idx]) / h_a
-            q_b = (s_b[idx] * e_b[idx] - c * m[idx]) / h_b
-            keep = c - c * min(1.0, rejection * min(abs(m[idx] - q_a), abs(m[idx] - q_b)))
-        out[idx] = (s_a[idx] * e_a[idx] + s_b[idx] * e_b[idx] - (2 * c - keep) * m[idx]) / (s_a[idx] + s_b[idx] - 2 * c + keep)
+            d = min(abs(m[idx] - hq_a / h_a), abs(m[idx] - hq_b / h_b))
+            keep = c * (1 - min(1.0, rejection * d))
+        out[idx] = (keep * m[idx] + hq_a + hq_b) / (keep + h_a + h_b)
     return out
 
 

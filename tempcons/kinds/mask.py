@@ -144,7 +144,7 @@ class Alpha(Soft):
     """
 
     name = "alpha"
-    defaults = {"sigma_color": 0.02, "kappa": 1.0, "outlier_rejection": 2.0, "refine_eps": 1e-4, "refine_scale": 0.5}
+    defaults = {**Soft.defaults, "sigma_color": 0.02, "kappa": 1.0, "refine_eps": 1e-4, "refine_scale": 0.5}
 
 
 @register_kind
