@@ -44,9 +44,14 @@ def alpha_methods(presets: list[str], knobs: dict, baselines: bool):
         yield name, fn
 
 
-def score(pred: np.ndarray, truth: np.ndarray) -> dict:
+def read_frames(clip: Path) -> np.ndarray:
+    """A clip's composited frames (``<clip>/com``), (T, H, W, 3) uint8 RGB."""
+    return read_sequence(clip / "com", cv2.IMREAD_COLOR)[..., ::-1].copy()
+
+
+def score(pred: np.ndarray, truth: np.ndarray, metrics: tuple[str, ...] = tuple(METRICS)) -> dict:
     pred8 = pred if pred.dtype == np.uint8 else (np.clip(pred, 0, 1) * 255).astype(np.uint8)
-    return {k: fn(pred8, truth).value for k, fn in METRICS.items()}
+    return {k: METRICS[k](pred8, truth).value for k in metrics}
 
 
 #: The judged tolerance on MAD: a stabilized matte may be at most this much less accurate than raw.
@@ -94,7 +99,7 @@ def main() -> None:
     clips = sorted(d for d in args.data_root.iterdir() if (d / "com").is_dir() and (not args.clips or d.name in args.clips))
     rows, ceilings = [], []
     for clip in clips:
-        frames = read_sequence(clip / "com", cv2.IMREAD_COLOR)[..., ::-1].copy()
+        frames = read_frames(clip)
         truth = read_sequence(clip / "pha", cv2.IMREAD_GRAYSCALE)
         still = 1e3 * float(np.abs(np.diff(truth.astype(np.float32) / 255.0, axis=0)).mean())
         ceilings.append({"clip": clip.name, "no motion": still,

@@ -88,7 +88,7 @@ class FilterSettings(_Group):
         How much a disagreeing current value weakens the history, in [0, 1].
     max_weight : float
         Cap on the carried weight (bounds the lag after a lasting change the flow missed), > 0.
-    confidence_floor : float
+    confidence_floor : float or None
         Smallest weight of the current evidence, in (0, 1].
     confidence_radius : float
         Radius of the local mean (masks) or of the distance to a label boundary (label maps) that
@@ -104,7 +104,7 @@ class FilterSettings(_Group):
     sigma_color: float | None = _knob(None, _between(0, _INF, low_open=True), "> 0")
     kappa: float | None = _knob(None, _between(0, 1), "in [0, 1]")
     max_weight: float = _knob(30.0, _between(0, _INF, low_open=True), "> 0")
-    confidence_floor: float = _knob(0.2, _between(0, 1, low_open=True), "in (0, 1]")
+    confidence_floor: float | None = _knob(None, _between(0, 1, low_open=True), "in (0, 1]")
     confidence_radius: float = _knob(0.008, _between(0, 0.5, high_open=True), "in [0, 0.5)")
     outlier_rejection: float | None = _knob(None, _between(0, _INF), ">= 0")
 

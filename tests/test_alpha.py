@@ -67,6 +67,21 @@ def test_a_history_of_another_colour_does_not_ghost_into_a_matte():
     assert ghost(sigma_color=0.02) == ghost()  # the matte's own default
 
 
+def test_an_unsure_matte_value_leans_on_a_confident_history():
+    # Every other frame the segmenter is unsure (0.55) where it was sure (0.95): the matte's lower
+    # confidence floor gives the unsure value less weight against the confident history than a
+    # soft mask's floor does, so the output swings less (measured: 0.028 against 0.045).
+    frames, alpha = _scene(t=12)
+    alpha[:, 12:36, 16:48] = np.where(np.arange(12) % 2 == 0, 0.95, 0.55)[:, None, None]
+
+    def swing(**knobs):
+        out = tc.stabilize(frames, alpha, kind="alpha", latency=0, refine=False, **knobs)
+        return np.abs(np.diff(out[4:, 20:28, 20:44], axis=0)).mean()
+
+    assert swing() < 0.7 * swing(confidence_floor=0.2)
+    assert swing(confidence_floor=0.05) == swing()  # the matte's own default
+
+
 def _line_error(out, clip, where):
     return float(np.abs(np.asarray(out, np.float32) - clip.alpha)[where].mean())
 
@@ -103,9 +118,11 @@ def test_thin_lines_and_a_translucent_band_survive_stabilization(preset):
 
 def test_thin_lines_on_a_reduced_working_grid_known_gap():
     # At 288x512 `realtime` filters mattes on a 240-px grid, 0.83 of the frame, and a 1-px line
-    # does not survive the round trip intact: the error on the lines is 1.1 % above raw's at
-    # latency 0 (0.1980 against 0.1959; `quality`, at frame size, 0.1943). Pinned so that it
-    # cannot grow unseen; the matte issue's note carries it.
+    # does not survive the round trip intact: the error on the lines is 1.9 % above raw's at
+    # latency 0 (0.1997 against 0.1959; `quality`, at frame size, 0.1965). It was 1.1 % before the
+    # matte's confidence floor went from 0.2 to 0.05 (docs/tuning.md says what that bought on the
+    # real mattes), so the pin moved from 1.02 to 1.025. Pinned so that it cannot grow unseen;
+    # the matte issue's note carries it.
     clip = make_thin_matte_clip(n_frames=40, height=288, width=512, seed=0)
     out = tc.stabilize(clip.frames, clip.mattes, kind="alpha", preset="realtime", latency=0)
-    assert _line_error(out, clip, clip.lines) <= 1.02 * _line_error(clip.mattes, clip, clip.lines)
+    assert _line_error(out, clip, clip.lines) <= 1.025 * _line_error(clip.mattes, clip, clip.lines)

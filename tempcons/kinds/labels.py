@@ -142,7 +142,7 @@ class Labels(Kind):
     name = "labels"
     knobs = (knob_names("flow", "filter", "decision") - {"outlier_rejection"}) | {"refine", "work_side"}
     upsamples = True
-    defaults = {"sigma_color": 0.1, "kappa": 0.9, "margin": 0.25}
+    defaults = {"sigma_color": 0.1, "kappa": 0.9, "confidence_floor": 0.2, "margin": 0.25}
 
     @property
     def _ignore(self) -> int:

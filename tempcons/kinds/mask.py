@@ -80,7 +80,8 @@ class Soft(Kind):
 
     name = "soft"
     knobs = knob_names("flow", "filter", "refinement")
-    defaults = {"sigma_color": 0.1, "kappa": 0.6, "outlier_rejection": 2.0, "refine_eps": 1e-3, "refine_scale": 0.25}
+    defaults = {"sigma_color": 0.1, "kappa": 0.6, "confidence_floor": 0.2, "outlier_rejection": 2.0, "refine_eps": 1e-3,
+                "refine_scale": 0.25}
     refines = True
 
     def __init__(self, settings, fmt: MaskFormat) -> None:
@@ -139,12 +140,15 @@ class Alpha(Soft):
 
     A matte value carried along a wrong flow vector shows in full as a ghost or a lagging edge,
     so the photometric weight is tighter (``sigma_color``) and a value the frame contradicts is
-    not pulled toward the past (``kappa``); the refinement follows fine structure (lower
-    ``refine_eps``) on a finer grid (``refine_scale``). Evidence: ``docs/tuning.md``.
+    not pulled toward the past (``kappa``); where a matte is uncertain (near 0.5) its current
+    value weighs less against the history (a lower ``confidence_floor``); the refinement follows
+    fine structure (lower ``refine_eps``) on a finer grid (``refine_scale``). Evidence:
+    ``docs/tuning.md``.
     """
 
     name = "alpha"
-    defaults = {**Soft.defaults, "sigma_color": 0.02, "kappa": 1.0, "refine_eps": 1e-4, "refine_scale": 0.5}
+    defaults = {**Soft.defaults, "sigma_color": 0.02, "kappa": 1.0, "confidence_floor": 0.05, "refine_eps": 1e-4,
+                "refine_scale": 0.5}
 
 
 @register_kind

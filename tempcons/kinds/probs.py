@@ -73,7 +73,7 @@ class Probs(Kind):
 
     name = "probs"
     knobs = knob_names("flow", "filter") - {"confidence_radius", "outlier_rejection"}
-    defaults = {"sigma_color": 0.1, "kappa": 0.6}
+    defaults = {"sigma_color": 0.1, "kappa": 0.6, "confidence_floor": 0.2}
     mask_ndim = 3
 
     def __init__(self, settings, fmt) -> None:
