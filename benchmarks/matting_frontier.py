@@ -92,7 +92,7 @@ def main() -> None:
 
 def report(rows: list[dict], args) -> str:
     settings = len(list(itertools.product(*GRID.values())))
-    text = [f"# How low dtSSD goes within the bounds against raw: `{args.input}`, `{args.preset}`'s flow\n",
+    text = [f"# How low dtSSD goes within the bounds against raw: `{args.input}`, preset `{args.preset}`\n",
             f"The temporal filter with every combination of {', '.join(f'`{k}` {v}' for k, v in GRID.items())} "
             f"({settings} settings), at latency 0 and offline; each baseline over its parameter. Bounds: MAD at most "
             f"{MAD_TOLERANCE} x raw's and MSE at most raw's. Ratios are to raw's.\n",
