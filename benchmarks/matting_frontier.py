@@ -33,12 +33,12 @@ from matting import MAD_TOLERANCE, read_frames, score
 GRID = {"memory": (0.95, 0.98), "sigma_color": (0.02, 0.05, 0.1, 0.3), "kappa": (1.0, 0.5, 0.0),
         "confidence_floor": (0.2, 0.05, 0.01)}
 
-#: Each baseline over its own parameter (``matting.py`` runs the middle values).
+#: Each baseline and the values of its parameter tried (``matting.py`` runs one of them, named in BASELINES).
 BASELINE_GRID = {
-    "ema": [(a, lambda m, a=a: tc.baselines.ema(m, a)) for a in (0.3, 0.5, 0.7, 0.9)],
-    "median": [(k, lambda m, k=k: tc.baselines.temporal_median(m, k)) for k in (3, 5, 7)],
-    "mediapipe": [(r, lambda m, r=r: tc.baselines.mediapipe_smoothing(m, r)) for r in (0.5, 0.7, 0.9)],
-    "modnet_ofd": [(x, lambda m, x=x: tc.baselines.modnet_ofd(m, x)) for x in (0.05, 0.1, 0.2, 0.4)],
+    "ema": (tc.baselines.ema, (0.3, 0.5, 0.7, 0.9)),
+    "median": (tc.baselines.temporal_median, (3, 5, 7)),
+    "mediapipe": (tc.baselines.mediapipe_smoothing, (0.5, 0.7, 0.9)),
+    "modnet_ofd": (tc.baselines.modnet_ofd, (0.05, 0.1, 0.2, 0.4)),
 }
 
 
@@ -75,9 +75,9 @@ def main() -> None:
             print(json.dumps(rows[-1]), flush=True)
 
         add("raw", "-", "-", raw)
-        for family, variants in BASELINE_GRID.items():
-            for value, fn in variants:
-                add(family, "-", str(value), fn(raw))
+        for family, (fn, values) in BASELINE_GRID.items():
+            for value in values:
+                add(family, "-", str(value), fn(raw, value))
         for values in itertools.product(*GRID.values()):
             knobs = dict(zip(GRID, values))
             for latency in (0, None):
