@@ -16,6 +16,8 @@ BASELINES = {
     "mediapipe(0.7)": lambda m: tc.baselines.mediapipe_smoothing(m, 0.7),
     "modnet_ofd(0.1)": lambda m: tc.baselines.modnet_ofd(m, 0.1),
 }
+#: Frames of look-ahead each baseline reads: the temporal median(3) and OFD read the next frame.
+BASELINE_LATENCY = {"ema(0.5)": 0, "median(3)": 1, "mediapipe(0.7)": 0, "modnet_ofd(0.1)": 1}
 LATENCIES = (0, 2, None)
 
 
