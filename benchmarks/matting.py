@@ -118,15 +118,13 @@ def flow_ceiling(frames: np.ndarray, truth: np.ndarray, preset: str | None) -> t
     preset's flow (None: without motion). The MAD is over frames 1 on; dtSSD is RVM's, frame 0
     its own truth."""
     alpha = truth.astype(np.float32) / 255.0
-    carried = alpha.copy()
-    for t in range(1, len(frames)):
-        if preset is None:
-            carried[t] = alpha[t - 1]
-            continue
+    carried = np.concatenate([alpha[:1], alpha[:-1]])
+    if preset is not None:
         s = PRESETS[preset].flow
-        flow = estimate_flow(frames[t], frames[t - 1], method=s.flow_method, preset=s.flow_preset,
-                             scale=s.flow_scale)
-        carried[t], _ = warp(alpha[t - 1], flow)
+        for t in range(1, len(frames)):
+            flow = estimate_flow(frames[t], frames[t - 1], method=s.flow_method, preset=s.flow_preset,
+                                 scale=s.flow_scale)
+            carried[t], _ = warp(alpha[t - 1], flow)
     mad = 1e3 * float(np.mean([np.abs(c - a).mean() for c, a in zip(carried[1:], alpha[1:])]))
     return mad, score(carried, truth, ("dtSSD",))["dtSSD"]
 
