@@ -27,7 +27,7 @@ import cv2
 
 import tempcons as tc
 from _common import BASELINES, read_sequence
-from matting import MAD_TOLERANCE, read_frames, score
+from matting import MAD_TOLERANCE, beats, read_frames, score
 
 #: The knobs that set how much a value leans on its history, and the values tried.
 GRID = {"memory": (0.95, 0.98), "sigma_color": (0.02, 0.05, 0.1, 0.3), "kappa": (1.0, 0.5, 0.0),
@@ -115,8 +115,7 @@ def report(rows: list[dict], args) -> str:
         for name in BASELINES:
             family, value = name[:-1].split("(")
             b = next(r for r in mine if r["method"] == family and r["setting"] == value)
-            counts = [sum(r["dtSSD"] < b["dtSSD"] and r["MAD"] <= b["MAD"] for r in group)
-                      for _, _, group in groups[:2]]
+            counts = [sum(beats(r, b) for r in group) for _, _, group in groups[:2]]
             dominance.append(f"| {clip} | {name} | {b['MAD']:.2f} | {b['dtSSD']:.2f} | {counts[0]} of {settings} | "
                              f"{counts[1]} of {settings} |")
     return "\n".join(text) + "\n\n## Against the baselines of matting.py\n\n" + "\n".join(dominance) + "\n"
